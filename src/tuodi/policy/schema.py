@@ -170,8 +170,6 @@ class Rule(BaseModel):
     trigger: Trigger | None = None
     #: counts only claims with `referred` and `in_province` (哈政办规〔2022〕16号 三(二)2).
     requires_referral_in_province: bool = False
-    #: the whole yearly base is paid once the trigger is crossed (not only the excess).
-    pays_whole_base: bool = False
 
     _v_dates = field_validator("threshold", "ratio", "cap")(classmethod(lambda cls, v: _dated_list(v)))
 

@@ -1,0 +1,1 @@
+"""The `tuodi` command line."""

@@ -1,0 +1,75 @@
+"""Explanations (结算说明) of settlements, readable by an insurance-office clerk."""
+from __future__ import annotations
+
+from tuodi.engine.model import Settlement, Step
+from tuodi.engine.money import ratio_text, yuan
+from tuodi.engine.settle import TIER_COLUMN, TIER_LABEL
+from tuodi.policy import CATEGORY_NAMES, Policy
+
+MED_TYPE_LABEL = {"inpatient": "住院", "chronic": "门诊慢特病", "outpatient": "普通门诊"}
+BASE_LABEL = {"critical_illness": "大病保险基数 r1", "assistance": "救助基数 r2",
+              "tilt": "倾斜救助基数 r3"}
+
+
+def category_label(slug: str | None) -> str:
+    if not slug:
+        return "无救助身份"
+    return f"{slug} ({CATEGORY_NAMES[slug][0]})"
+
+
+def _ratios(step: Step) -> str:
+    if len(step.ratios) == 1:
+        return ratio_text(step.ratios[0][1])
+    parts = []
+    for i, (start, bp) in enumerate(step.ratios):
+        end = step.ratios[i + 1][0] if i + 1 < len(step.ratios) else None
+        lo = max(start, step.threshold or 0)
+        parts.append(f"{yuan(lo)}–{yuan(end) if end else '∞'} {ratio_text(bp)}")
+    return "分段 " + ", ".join(parts)
+
+
+def explain_step(step: Step, policy: Policy) -> list[str]:
+    column = TIER_COLUMN[step.tier]
+    amount = "空 (未量化)" if step.amount is None else yuan(step.amount)
+    head = f"  {TIER_LABEL[step.tier]} {column} = {amount}"
+    if step.rule_id:
+        who = f" [{category_label(step.category)}]" if step.category else ""
+        head += f"   规则 {step.rule_id} {step.rule_name}{who}"
+    lines = [head]
+    if step.amount is None or not step.refs:
+        base = "" if step.base_claim is None else f"{BASE_LABEL[step.tier]} 本次 {yuan(step.base_claim)}; "
+        if step.note:
+            lines.append(f"      {base}{step.note}")
+        return lines
+    cap = "不设封顶线" if step.cap is None else yuan(step.cap)
+    lines.append(
+        f"      {BASE_LABEL[step.tier]}: 本次 {yuan(step.base_claim)}, 年度累计 {yuan(step.base_year)}; "
+        f"起付标准 {yuan(step.threshold)}; 比例 {_ratios(step)}; 年度限额 {cap}"
+    )
+    if step.trigger_line is not None:
+        lines.append(f"      启动线 {yuan(step.trigger_line)} (年度累计须超过此线)")
+    lines.append(
+        f"      年度应付 {yuan(step.annual_amount)} − 本年已付 {yuan(step.paid_before)} = {yuan(step.amount)}"
+    )
+    if step.note:
+        lines.append(f"      注: {step.note}")
+    dates = sorted(set(step.value_dates))
+    lines.append(f"      依据 (取值生效日 {', '.join(d.isoformat() for d in dates)}):")
+    for ref in step.refs:
+        lines.append(f"        - {policy.cite(ref)}")
+    return lines
+
+
+def explain_settlement(s: Settlement, policy: Policy, med_type: str | None = None) -> str:
+    mt = f"  {MED_TYPE_LABEL.get(med_type, med_type)} {med_type}" if med_type else ""
+    lines = [
+        f"结算 {s.setl_id}  {s.setl_date.isoformat()}{mt}  身份 {category_label(s.category)}",
+        f"  医疗费总额 {yuan(s.medfee_sumamt)}  政策范围内 {yuan(s.inscp_scp_amt)}  "
+        f"基本医保 hifp_pay = {yuan(s.hifp_pay)}",
+    ]
+    for step in s.steps:
+        lines += explain_step(step, policy)
+    fund = "空" if s.fund_pay_sumamt is None else yuan(s.fund_pay_sumamt)
+    part = "空" if s.psn_part_amt is None else yuan(s.psn_part_amt)
+    lines.append(f"  基金支付合计 fund_pay_sumamt = {fund}   个人负担 psn_part_amt = {part}")
+    return "\n".join(lines)

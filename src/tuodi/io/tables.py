@@ -1,0 +1,290 @@
+"""Reading the contract's input files (persons, identities, claims, statistics), CSV or Parquet.
+
+Every refusal is an `InputError` naming the file, the row and the column, with what was expected:
+a clerk can fix the file from the message alone. Rows are numbered from 1 for the first data row
+(in a CSV file that is line 2, after the header).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable, Iterator
+
+import polars as pl
+
+from tuodi.engine.model import Claim, Identity, Person
+from tuodi.engine.money import to_fen
+from tuodi.policy import CATEGORY_BY_NAME, Policy
+
+
+class InputError(ValueError):
+    """A bad input file: `file`, `row` (1-based data row or None), `column`, and what is wrong."""
+
+    def __init__(self, file: str | Path, message: str, row: int | None = None, column: str | None = None):
+        self.file, self.row, self.column, self.message = str(file), row, column, message
+        where = [self.file]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+MED_TYPE_CODES = {
+    "inpatient": "inpatient", "住院": "inpatient", "21": "inpatient", "22": "inpatient",
+    "23": "inpatient", "24": "inpatient",
+    "chronic": "chronic", "门诊慢特病": "chronic", "14": "chronic",
+    "outpatient": "outpatient", "普通门诊": "outpatient", "11": "outpatient", "12": "outpatient",
+    "13": "outpatient",
+}
+BOOLEANS = {"true": True, "1": True, "是": True, "yes": True, "false": False, "0": False, "否": False, "no": False}
+_CERTNO = re.compile(r"^\d{17}[\dXx]$")
+_CERT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CERT_CHECK = "10X98765432"
+
+
+def certno_ok(certno: str) -> bool:
+    """GB 11643 check digit of an 18-character resident identity number."""
+    if not _CERTNO.match(certno):
+        return False
+    total = sum(int(d) * w for d, w in zip(certno[:17], _CERT_WEIGHTS))
+    return _CERT_CHECK[total % 11] == certno[17].upper()
+
+
+@dataclass
+class Table:
+    """A file read as text columns, with the row numbers used in messages."""
+
+    path: Path
+    frame: pl.DataFrame
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.columns
+
+    def require(self, *columns: str) -> None:
+        for c in columns:
+            if c not in self.frame.columns:
+                raise InputError(self.path, f"missing column {c} (columns found: {', '.join(self.frame.columns)})", column=c)
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str | None]]]:
+        for i, row in enumerate(self.frame.iter_rows(named=True), start=1):
+            yield i, row
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a CSV (UTF-8, BOM accepted) or Parquet file as text columns."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        elif suffix in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+            frame = frame.with_columns(pl.all().cast(pl.Utf8))
+        else:
+            raise InputError(path, "unknown file type: use .csv or .parquet")
+    except InputError:
+        raise
+    except Exception as e:  # polars raises several kinds on a malformed file
+        raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
+    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+    return Table(path, frame)
+
+
+def _text(v: str | None) -> str | None:
+    if v is None:
+        return None
+    v = v.strip()
+    return v or None
+
+
+def _cell(t: Table, row: int, column: str, raw: str | None, parse: Callable, default=None, required=False):
+    v = _text(raw)
+    if v is None:
+        if required:
+            raise InputError(t.path, "empty, a value is required", row, column)
+        return default
+    try:
+        return parse(v)
+    except (ValueError, InvalidOperation, KeyError) as e:
+        raise InputError(t.path, f"{v!r}: {e.args[0] if e.args else 'invalid'}", row, column) from None
+
+
+def parse_amount_fen(v: str) -> int:
+    d = Decimal(v)
+    if not d.is_finite():
+        raise ValueError("not an amount in yuan")
+    if d < 0:
+        raise ValueError("negative amount")
+    try:
+        return to_fen(d)
+    except ValueError:
+        raise ValueError("amounts have at most two decimals (yuan and fen)") from None
+
+
+def parse_date(v: str) -> dt.date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+        raise ValueError("not a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise ValueError("not a date YYYY-MM-DD") from None
+
+
+def parse_bool(v: str) -> bool:
+    try:
+        return BOOLEANS[v.lower()]
+    except KeyError:
+        raise ValueError("not a boolean (true/false, 1/0, 是/否)") from None
+
+
+def parse_med_type(v: str) -> str:
+    try:
+        return MED_TYPE_CODES[v.lower()]
+    except KeyError:
+        raise ValueError("not a med_type (inpatient 21-24, chronic 14, outpatient 11-13)") from None
+
+
+def parse_category(v: str) -> str:
+    try:
+        return CATEGORY_BY_NAME[v]
+    except KeyError:
+        raise ValueError("unknown category (see CONTRACT.md: a slug such as dibao, or its Chinese name)") from None
+
+
+def parse_insutype(v: str) -> str:
+    if v not in ("390", "310"):
+        raise ValueError("insutype is 390 (resident) or 310 (employee)")
+    return v
+
+
+def parse_certno(v: str) -> str:
+    if not certno_ok(v):
+        raise ValueError("not a valid 18-character identity number (GB 11643 check digit)")
+    return v
+
+
+def read_persons(path: str | Path) -> dict[str, Person]:
+    t = read_table(path)
+    t.require("psn_no")
+    persons: dict[str, Person] = {}
+    for i, row in t.rows():
+        psn_no = _cell(t, i, "psn_no", row.get("psn_no"), str, required=True)
+        if psn_no in persons:
+            raise InputError(t.path, f"duplicate psn_no {psn_no!r}", i, "psn_no")
+        if "certno" in row:
+            _cell(t, i, "certno", row.get("certno"), parse_certno)
+        persons[psn_no] = Person(
+            psn_no=psn_no,
+            insutype=_cell(t, i, "insutype", row.get("insutype"), parse_insutype, default="390"),
+            brdy=_cell(t, i, "brdy", row.get("brdy"), parse_date),
+            admdvs=_text(row.get("admdvs")),
+            late_stage_major_disease=_cell(t, i, "late_stage_major_disease",
+                                           row.get("late_stage_major_disease"), parse_bool, default=False),
+        )
+    return persons
+
+
+def read_identities(path: str | Path, persons: dict[str, Person]) -> list[Identity]:
+    t = read_table(path)
+    t.require("psn_no", "category")
+    out = []
+    for i, row in t.rows():
+        psn_no = _cell(t, i, "psn_no", row.get("psn_no"), str, required=True)
+        if psn_no not in persons:
+            raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
+        begin = _cell(t, i, "begndate", row.get("begndate"), parse_date)
+        end = _cell(t, i, "enddate", row.get("enddate"), parse_date)
+        if begin and end and end < begin:
+            raise InputError(t.path, f"enddate {end} is before begndate {begin}", i, "enddate")
+        out.append(Identity(psn_no, _cell(t, i, "category", row.get("category"), parse_category, required=True),
+                            begin, end))
+    return out
+
+
+STAT_NAMES = ("per_capita_disposable_income", "average_wage")
+
+
+def read_stats(path: str | Path) -> dict[tuple[str, int], int]:
+    t = read_table(path)
+    t.require("name", "year", "value")
+    out: dict[tuple[str, int], int] = {}
+
+    def name(v: str) -> str:
+        if v not in STAT_NAMES:
+            raise ValueError(f"unknown statistic; known: {', '.join(STAT_NAMES)}")
+        return v
+
+    def year(v: str) -> int:
+        if not re.fullmatch(r"\d{4}", v):
+            raise ValueError("not a year YYYY")
+        return int(v)
+
+    for i, row in t.rows():
+        key = (_cell(t, i, "name", row.get("name"), name, required=True),
+               _cell(t, i, "year", row.get("year"), year, required=True))
+        if key in out:
+            raise InputError(t.path, f"{key[0]} for {key[1]} given twice", i, "name")
+        out[key] = _cell(t, i, "value", row.get("value"), parse_amount_fen, required=True)
+    return out
+
+
+CLAIM_REQUIRED = ("setl_id", "psn_no", "setl_date", "med_type", "medfee_sumamt", "hifp_pay")
+
+
+def read_claims(path: str | Path, persons: dict[str, Person], policy: Policy | None = None) -> list[Claim]:
+    """Read and check the claims file; `policy` checks each date is in force."""
+    t = read_table(path)
+    t.require(*CLAIM_REQUIRED)
+    seen: set[str] = set()
+    out = []
+    for i, row in t.rows():
+        def cell(column, parse, default=None, required=False):
+            return _cell(t, i, column, row.get(column), parse, default, required)
+
+        setl_id = cell("setl_id", str, required=True)
+        if setl_id in seen:
+            raise InputError(t.path, f"duplicate setl_id {setl_id!r}", i, "setl_id")
+        seen.add(setl_id)
+        psn_no = cell("psn_no", str, required=True)
+        if psn_no not in persons:
+            raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
+        day = cell("setl_date", parse_date, required=True)
+        if policy is not None and not policy.in_force(day):
+            raise InputError(t.path, f"no policy in force on {day} for {policy.id} "
+                             f"(in force {policy.in_force_text()})", i, "setl_date")
+        med_type = cell("med_type", parse_med_type, required=True)
+        medfee = cell("medfee_sumamt", parse_amount_fen, required=True)
+        ownpay = cell("fulamt_ownpay_amt", parse_amount_fen, default=0)
+        overlmt = cell("overlmt_selfpay", parse_amount_fen, default=0)
+        preself = cell("preselfpay_amt", parse_amount_fen, default=0)
+        expected = medfee - ownpay - overlmt - preself
+        if expected < 0:
+            raise InputError(t.path, "inconsistent amounts: fulamt_ownpay_amt + overlmt_selfpay + "
+                             "preselfpay_amt exceed medfee_sumamt", i, "medfee_sumamt")
+        inscp = cell("inscp_scp_amt", parse_amount_fen, default=expected)
+        if inscp != expected:
+            raise InputError(t.path, "inconsistent amounts: inscp_scp_amt must be medfee_sumamt − "
+                             "fulamt_ownpay_amt − overlmt_selfpay − preselfpay_amt "
+                             f"= {expected / 100:.2f}", i, "inscp_scp_amt")
+        hifp = cell("hifp_pay", parse_amount_fen, required=True)
+        if hifp > inscp:
+            raise InputError(t.path, "inconsistent amounts: hifp_pay exceeds inscp_scp_amt", i, "hifp_pay")
+        hifmi = cell("hifmi_pay", parse_amount_fen)
+        if hifmi is not None and hifmi > inscp - hifp:
+            raise InputError(t.path, "inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay",
+                             i, "hifmi_pay")
+        out.append(Claim(
+            setl_id=setl_id, psn_no=psn_no, setl_date=day, med_type=med_type,
+            medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=hifmi,
+            referred=cell("referred", parse_bool, default=True),
+            in_province=cell("in_province", parse_bool, default=True),
+            out_of_area=cell("out_of_area", parse_bool, default=False),
+        ))
+    return out

@@ -1,0 +1,82 @@
+"""Writing result files atomically: a temporary file beside the target, renamed when complete,
+so a failed run never leaves a partial `--out`."""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tuodi.engine.model import Settlement
+from tuodi.engine.money import yuan
+from tuodi.io.tables import InputError
+
+SETTLEMENT_COLUMNS = ["setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt",
+                      "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt"]
+AMOUNT_COLUMNS = SETTLEMENT_COLUMNS[4:]
+
+
+def settlement_row(s: Settlement) -> dict[str, str]:
+    """A settlement as the contract's row of strings (amounts in yuan with two decimals)."""
+    return {
+        "setl_id": s.setl_id, "psn_no": s.psn_no, "setl_date": s.setl_date.isoformat(),
+        "category": s.category or "", "medfee_sumamt": yuan(s.medfee_sumamt),
+        "inscp_scp_amt": yuan(s.inscp_scp_amt), "hifp_pay": yuan(s.hifp_pay),
+        "hifmi_pay": yuan(s.hifmi_pay), "maf_pay": yuan(s.maf_pay), "tilt_pay": yuan(s.tilt_pay),
+        "fund_pay_sumamt": yuan(s.fund_pay_sumamt), "psn_part_amt": yuan(s.psn_part_amt),
+    }
+
+
+def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, str]],
+               amount_columns: Sequence[str] = (), date_columns: Sequence[str] = ()) -> None:
+    """Write rows of strings as CSV or Parquet (by extension), atomically.
+
+    In Parquet, amount columns are decimal(18,2) and date columns date32: exact, typed, and read
+    back by any Arrow tool; empty strings become nulls.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputError(path, "unknown file type for --out: use .csv or .parquet")
+    if not path.parent.exists():
+        raise InputError(path, f"the folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        if suffix == ".csv":
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=list(columns))
+                w.writeheader()
+                w.writerows(rows)
+        else:
+            os.close(fd)
+            rows = list(rows)
+            arrays, fields = [], []
+            for c in columns:
+                values = [r[c] if r[c] != "" else None for r in rows]
+                if c in amount_columns:
+                    typ = pa.decimal128(18, 2)
+                    values = [None if v is None else Decimal(v) for v in values]
+                elif c in date_columns:
+                    typ = pa.date32()
+                    import datetime as dt
+                    values = [None if v is None else dt.date.fromisoformat(v) for v in values]
+                else:
+                    typ = pa.string()
+                arrays.append(pa.array(values, type=typ))
+                fields.append(pa.field(c, typ))
+            pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_settlements(path: str | Path, settlements: Iterable[Settlement]) -> None:
+    write_rows(path, SETTLEMENT_COLUMNS, (settlement_row(s) for s in settlements),
+               amount_columns=AMOUNT_COLUMNS, date_columns=("setl_date",))
