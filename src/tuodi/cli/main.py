@@ -144,8 +144,8 @@ def explain(
     report_notes(pol.id, result.notes, strict=False)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+# Commands of the other packages register themselves on `app` (batch, service, report).
+from tuodi.cli import batch_commands, report_commands, service_commands  # noqa: E402,F401
 
 
 if __name__ == "__main__":  # pragma: no cover
