@@ -173,14 +173,19 @@ class Rule(BaseModel):
 
     _v_dates = field_validator("threshold", "ratio", "cap")(classmethod(lambda cls, v: _dated_list(v)))
 
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, v):
+        if v != "general":
+            bad = [c for c in v if c not in CATEGORY_NAMES]
+            if bad:
+                raise ValueError(f"unknown categories {bad}; known: {', '.join(CATEGORIES)}")
+        return v
+
     @model_validator(mode="after")
     def _check(self):
         if set(self.med_types) & set(self.undefined_med_types):
             raise ValueError("a med_type cannot be both covered and undefined")
-        if self.categories != "general":
-            bad = [c for c in self.categories if c not in CATEGORY_NAMES]
-            if bad:
-                raise ValueError(f"unknown categories {bad}; known: {list(CATEGORIES)}")
         return self
 
 
