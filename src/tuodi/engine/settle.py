@@ -155,8 +155,8 @@ class _Tier:
         if given is not None:
             return self._given(claim, given, base)
         if not active:
-            note = ("no identity valid on this date" if self.name != "critical_illness"
-                    else "no critical-illness rule for this person")
+            note = ("no identity with a rule in this tier holds on this date"
+                    if self.name != "critical_illness" else "no critical-illness rule for this person")
             return 0, Step(self.name, 0, base_claim=base, note=note), None
 
         best: tuple[int, Candidate, Schedule] | None = None
