@@ -240,6 +240,7 @@ class SubsidyRule(BaseModel):
 
     model_config = _STRICT
     id: str
+    name: str | None = None
     categories: list[str]
     share: DatedRatioList
     #: only persons under this age on 1 January of the year (Qinghai: minors, under 18)
@@ -267,11 +268,34 @@ class WarningRule(BaseModel):
     measure: str
     line: DatedMoneyList | None = None
     statistic: Literal["per_capita_disposable_income", "average_wage"] | None = None
+    #: the statistic of `lag` years before the year looked at (上年: 1)
+    lag: int = 1
     share: Decimal | None = None
     categories: list[str] | None = None
     insutypes: list[Literal["390", "310"]] | None = None
-    notify: list[str]
+    notify: list[str] = Field(min_length=1)
+    #: the push carries contact data (address, telephone) for the departments it goes to
+    contact: bool = False
+    contact_ref: str | None = None
     ref: str
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.line is None) == (self.statistic is None):
+            raise ValueError("a warning rule has either a `line` or a `statistic` with a `share`")
+        if self.statistic is not None and self.share is None:
+            raise ValueError("a warning rule on a statistic needs its `share` (1 for the whole figure)")
+        if self.measure not in WARNING_MEASURES:
+            raise ValueError(f"unknown measure {self.measure!r}; known: {', '.join(WARNING_MEASURES)}")
+        for c in self.categories or ():
+            if c not in CATEGORY_NAMES:
+                raise ValueError(f"unknown category {c!r}")
+        return self
+
+
+#: the yearly figures a warning rule can look at (tuodi.programs.warnings computes them)
+WARNING_MEASURES = ("burden_after_insurance", "critical_illness_started",
+                    "self_paid_in_scope_after_assistance")
 
 
 class Grant(BaseModel):
