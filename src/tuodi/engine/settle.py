@@ -159,6 +159,15 @@ class _Tier:
                     if self.name != "critical_illness" else "no critical-illness rule for this person")
             return 0, Step(self.name, 0, base_claim=base, note=note), None
 
+        # A claim no valid identity's rule covers (med_type left out, out of area without
+        # referral, …) pays 0, even when an earlier amount this year is unknown: CONTRACT.md,
+        # "a med_type the seed's rule leaves out is not covered: 0".
+        if all(reasons[c.key] is not None and claim.med_type not in c.rule.undefined_med_types
+               for c in active):
+            first = active[0]
+            return 0, Step(self.name, 0, rule_id=first.rule.id, rule_name=first.rule.name,
+                           category=first.category, base_claim=0, note=reasons[first.key]), first.category
+
         best: tuple[int, Candidate, Schedule] | None = None
         undefined: tuple[Candidate, str] | None = None
         for c in active:
