@@ -1,2 +1,184 @@
-"""`tuodi` commands of the report package (registered on the main app)."""
-from tuodi.cli.main import app  # noqa: F401
+"""`tuodi subsidy | warn | grants | report` (CONTRACT.md; issue 5): premium subsidies, early
+warnings to departments, one-off grants and the protection report. A thin layer: read, call the
+pure programs and the dashboard, write atomically, print warnings."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tuodi.cli.main import (ClaimsOpt, IdentitiesOpt, OverlayOpt, PersonsOpt, PolicyOpt, Refusal,
+                            StatsOpt, app, err, guarded, load_inputs, report_notes, run_settlement)
+from tuodi.engine.money import yuan
+from tuodi.io import InputError, read_identities, read_persons, read_stats, read_table, write_rows
+from tuodi.io.tables import parse_amount_fen
+from tuodi.policy import load_policy
+from tuodi.programs import ProgramNotes, evaluate_warnings, grants_for_year, subsidies_for_year
+
+StrictOpt = typer.Option(False, "--strict", help="an undefined rule is an error")
+YearOpt = typer.Option(..., "--year", help="the calendar year (YYYY)")
+
+SUBSIDY_COLUMNS = ["psn_no", "category", "share", "amount"]
+WARNING_COLUMNS = ["psn_no", "rule", "value", "threshold", "notify"]
+GRANT_COLUMNS = ["psn_no", "grant", "amount"]
+#: personal data the persons file may carry, pushed only with rules whose clause says so
+CONTACT_COLUMNS = ["psn_name", "tel", "addr", "admdvs"]
+
+
+def _share_text(share: Decimal | None) -> str:
+    if share is None:
+        return ""
+    text = format(share.normalize(), "f")
+    return text
+
+
+def _check_year(pol, year: int) -> None:
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    f = pol.model.in_force
+    if f.start > last or (f.end is not None and f.end < first):
+        raise Refusal(f"--year {year}: no policy in force for {pol.id} in {year} "
+                      f"(in force {pol.in_force_text()})")
+
+
+def _program_notes(policy_id: str, notes: ProgramNotes, strict: bool, left: str) -> None:
+    lines = notes.lines(policy_id, left)
+    if strict and lines:
+        raise Refusal(f"--strict: {lines[0]}" + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""))
+    for line in lines:
+        err.print(f"tuodi: warning: {line}", markup=False)
+
+
+def _persons_and_identities(policy: str, persons: Path, identities: Optional[Path], overlay: Optional[Path]):
+    pol = load_policy(policy, overlay)
+    psn = read_persons(persons)
+    ids = read_identities(identities, psn) if identities else []
+    return pol, psn, ids
+
+
+@app.command()
+@guarded
+def subsidy(
+    policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
+    year: int = YearOpt,
+    contribution: Optional[str] = typer.Option(None, "--contribution",
+                                               help="the individual contribution in yuan (个人缴费标准)"),
+    out_path: Path = typer.Option(..., "--out", help="subsidy file (.csv or .parquet)"),
+    overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
+) -> None:
+    """Premium subsidy (资助参保) per person for a year: the largest share over the identities held."""
+    contribution_fen = None
+    if contribution is not None:
+        try:
+            contribution_fen = parse_amount_fen(contribution.strip())
+        except Exception as e:
+            raise Refusal(f"--contribution {contribution!r}: {e.args[0] if e.args else 'not an amount in yuan'}")
+    pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
+    _check_year(pol, year)
+    notes = ProgramNotes()
+    shares = subsidies_for_year(pol, psn, ids, year, contribution_fen, notes)
+    _program_notes(pol.id, notes, strict, "share and amount left empty")
+    write_rows(out_path, SUBSIDY_COLUMNS, (
+        {"psn_no": s.psn_no, "category": s.category or "", "share": _share_text(s.share),
+         "amount": yuan(s.amount)} for s in shares), amount_columns=("amount",))
+    paid = sum(1 for s in shares if s.share)
+    err.print(f"tuodi: {paid} of {len(shares)} person(s) subsidised in {year} under {pol.id}; "
+              f"wrote {out_path}", markup=False)
+
+
+@app.command()
+@guarded
+def grants(
+    policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
+    year: int = YearOpt, out_path: Path = typer.Option(..., "--out", help="grants file (.csv or .parquet)"),
+    overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
+) -> None:
+    """One-off grants due in a year (e.g. 长治 大病关怀救助 5,000 yuan), once per person."""
+    pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
+    _check_year(pol, year)
+    notes = ProgramNotes()
+    due = grants_for_year(pol, psn, ids, year, notes)
+    _program_notes(pol.id, notes, strict, "amount left empty")
+    write_rows(out_path, GRANT_COLUMNS, ({"psn_no": g.psn_no, "grant": g.grant, "amount": yuan(g.amount)}
+                                         for g in due), amount_columns=("amount",))
+    err.print(f"tuodi: {len(due)} grant(s) due in {year} under {pol.id}; wrote {out_path}", markup=False)
+
+
+def _contacts(persons: Path) -> dict[str, dict[str, str]]:
+    t = read_table(persons)
+    cols = [c for c in CONTACT_COLUMNS if c in t.columns]
+    return {row["psn_no"].strip(): {c: (row.get(c) or "").strip() for c in cols}
+            for _, row in t.rows() if row.get("psn_no")}
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.parent.exists():
+        raise InputError(folder, f"the folder {folder.parent} does not exist")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, "--split-by-department needs a folder, not a file")
+
+
+def _write_departments(folder: Path, pol, alerts, contacts: dict[str, dict[str, str]]) -> list[str]:
+    """One CSV and one XLSX per department notified, written in a temporary folder first."""
+    from tuodi.dashboard.xlsx import Sheet, write_workbook
+
+    _check_folder(folder)
+    rules = {r.id: r for r in pol.model.warnings}
+    departments = list(dict.fromkeys(d for a in alerts for d in a.notify))
+    columns = ["psn_no", "year", "rule", "rule_name", "value", "threshold", *CONTACT_COLUMNS, "ref"]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for dept in departments:
+            rows = []
+            for a in alerts:
+                if dept not in a.notify:
+                    continue
+                contact = contacts.get(a.psn_no, {}) if a.contact else {}
+                rows.append({"psn_no": a.psn_no, "year": str(a.year), "rule": a.rule,
+                             "rule_name": rules[a.rule].name, "value": yuan(a.value),
+                             "threshold": yuan(a.threshold),
+                             **{c: contact.get(c, "") for c in CONTACT_COLUMNS},
+                             "ref": pol.cite(rules[a.rule].contact_ref or rules[a.rule].ref)})
+            write_rows(tmp / f"{dept}.csv", columns, rows)
+            write_workbook(tmp / f"{dept}.xlsx", [Sheet(
+                dept, columns, [[Decimal(r[c]) if c in ("value", "threshold") else r[c] for c in columns]
+                                for r in rows], formats={"value": "#,##0.00", "threshold": "#,##0.00"})])
+        folder.mkdir(exist_ok=True)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, folder / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return departments
+
+
+@app.command()
+@guarded
+def warn(
+    policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
+    claims: Path = ClaimsOpt, out_path: Path = typer.Option(..., "--out", help="warnings file (.csv or .parquet)"),
+    stats: Optional[Path] = StatsOpt, overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
+    split: Optional[Path] = typer.Option(None, "--split-by-department",
+                                         help="folder: one CSV and one XLSX per department notified"),
+) -> None:
+    """Early warnings (双预警): persons whose yearly figures cross a rule's line, and who is told."""
+    if split is not None:
+        _check_folder(split)
+    pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
+    result = run_settlement(pol, psn, ids, clm, sts)
+    report_notes(pol.id, result.notes, strict)
+    notes = ProgramNotes()
+    alerts = evaluate_warnings(pol, psn, ids, result.settlements, sts, notes)
+    _program_notes(pol.id, notes, strict, "not evaluated")
+    contacts = _contacts(persons) if split is not None else {}
+    write_rows(out_path, WARNING_COLUMNS, (
+        {"psn_no": a.psn_no, "rule": a.rule, "value": yuan(a.value), "threshold": yuan(a.threshold),
+         "notify": ";".join(a.notify)} for a in alerts), amount_columns=("value", "threshold"))
+    departments = _write_departments(split, pol, alerts, contacts) if split is not None else []
+    where = f" and {len(departments)} department file pair(s) in {split}" if split is not None else ""
+    err.print(f"tuodi: {len(alerts)} warning(s) for {len({a.psn_no for a in alerts})} person(s) under "
+              f"{pol.id}; wrote {out_path}{where}", markup=False)

@@ -305,7 +305,8 @@ class Grant(BaseModel):
     id: str
     name: str
     categories: list[str]
-    requires: list[str] = []
+    #: person-level conditions (columns of the persons file) that must be true
+    requires: list[Literal["late_stage_major_disease"]] = []
     amount: DatedMoneyList
     once_per_person: bool = True
 

@@ -1,0 +1,68 @@
+"""XLSX workbooks an office opens as they are: typed cells (amounts as numbers with two decimals,
+rates as percentages), bold frozen header, written atomically like every Tuodi output."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+AMOUNT_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.00%"
+
+
+@dataclass
+class Sheet:
+    """A sheet: its title, header, rows of values; `formats` maps a column to a number format."""
+
+    title: str
+    columns: Sequence[str]
+    rows: list[Sequence[Any]]
+    formats: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
+    """Write the sheets to `path` atomically (a temporary file beside it, renamed when complete)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: a workbook is written as .xlsx")
+    if not path.parent.exists():
+        raise ValueError(f"{path}: the folder {path.parent} does not exist")
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.title[:31])
+        ws.append(list(sheet.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for row in sheet.rows:
+            ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        for j, col in enumerate(sheet.columns, start=1):
+            fmt = sheet.formats.get(col)
+            letter = get_column_letter(j)
+            width = max([len(str(col))] + [len(str(r[j - 1])) for r in sheet.rows if r[j - 1] is not None])
+            ws.column_dimensions[letter].width = min(max(10, width + 2), 60)
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
+        if sheet.notes:
+            ws.append([])
+            for note in sheet.notes:
+                ws.append([note])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
