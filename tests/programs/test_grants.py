@@ -1,0 +1,34 @@
+"""`tuodi grants`: one-off grants due in a year, once per person."""
+from __future__ import annotations
+
+from programs.files import one_line_refusal
+
+
+def test_changzhi_major_disease_care_for_registered_poor_at_a_late_stage(tuodi):
+    """长民发[2017]142号 三(二)2: 建档立卡贫困人口对象身患24类重特大疾病，且处于晚期，给予每人一次性的
+    5000元大病关怀救助. G1 qualifies: 5000.00; G2 has no late-stage disease; G3 is 低保, not 建档立卡;
+    G4 holds 建档立卡 twice (two rows): still one grant."""
+    persons = [{"psn_no": "G1", "late_stage_major_disease": "是"}, {"psn_no": "G2", "late_stage_major_disease": "false"},
+               {"psn_no": "G3", "late_stage_major_disease": "true"}, {"psn_no": "G4", "late_stage_major_disease": "1"}]
+    identities = [("G1", "建档立卡贫困人口", "", ""), ("G2", "registered_poor", "", ""), ("G3", "dibao", "", ""),
+                  ("G4", "registered_poor", "2016-01-01", "2018-03-31"), ("G4", "建档立卡贫困人口", "2018-06-01", "")]
+    r = tuodi("grants", "changzhi", persons, identities, args=["--year", "2018"])
+    assert r.exit_code == 0, r.stderr
+    assert r.columns == ["psn_no", "grant", "amount"]
+    assert [(x["psn_no"], x["grant"], x["amount"]) for x in r.rows] == [
+        ("G1", "major_disease_care", "5000.00"), ("G4", "major_disease_care", "5000.00")]
+
+
+def test_no_grant_outside_the_identity_years_or_in_policies_without_grants(tuodi):
+    """The identity must hold during the year; Harbin's notice names no one-off grant: a header only."""
+    persons = [{"psn_no": "G1", "late_stage_major_disease": "true"}]
+    r = tuodi("grants", "changzhi", persons, [("G1", "registered_poor", "2019-01-01", "")], args=["--year", "2018"])
+    assert r.exit_code == 0 and r.rows == []
+    r = tuodi("grants", "harbin", persons, [("G1", "registered_poor", "", "")], args=["--year", "2023"])
+    assert r.exit_code == 0 and r.rows == [] and r.columns == ["psn_no", "grant", "amount"]
+
+
+def test_bad_person_flag_is_refused(tuodi):
+    """CONTRACT.md persons file: late_stage_major_disease is a boolean (true/false, 1/0, 是/否)."""
+    r = tuodi("grants", "changzhi", [{"psn_no": "G1", "late_stage_major_disease": "maybe"}], args=["--year", "2018"])
+    one_line_refusal(r, "persons.csv", "row 1", "column late_stage_major_disease")
