@@ -182,3 +182,61 @@ def warn(
     where = f" and {len(departments)} department file pair(s) in {split}" if split is not None else ""
     err.print(f"tuodi: {len(alerts)} warning(s) for {len({a.psn_no for a in alerts})} person(s) under "
               f"{pol.id}; wrote {out_path}{where}", markup=False)
+
+
+def _check_out(path: Optional[Path], suffix: str, option: str) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() != suffix:
+        raise InputError(path, f"{option} is written as {suffix}")
+    if not path.parent.exists():
+        raise InputError(path, f"the folder {path.parent} does not exist")
+
+
+@app.command()
+@guarded
+def report(
+    policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
+    settlements: Optional[Path] = typer.Option(None, "--settlements", help="settled claims (output of settle)"),
+    claims: Optional[Path] = typer.Option(None, "--claims", help="claims file, settled on the fly"),
+    stats: Optional[Path] = StatsOpt, overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="the report as an XLSX workbook"),
+    html: Optional[Path] = typer.Option(None, "--html", help="the report as a self-contained HTML page"),
+) -> None:
+    """The protection report: per identity category and month — persons, claims, cost, each fund,
+    综合保障率, 政策范围内保障率, 个人负担率, persons warned, and the targets."""
+    from tuodi.dashboard.page import write_report_html
+    from tuodi.dashboard.settlements_file import read_settlements
+    from tuodi.dashboard.tables import build_report
+    from tuodi.dashboard.workbook import write_report_xlsx
+
+    if (settlements is None) == (claims is None):
+        raise Refusal("report: give either --settlements (output of settle) or --claims (settled on the fly)")
+    if xlsx is None and html is None:
+        raise Refusal("report: give --xlsx F, --html F or both")
+    _check_out(xlsx, ".xlsx", "--xlsx")
+    _check_out(html, ".html", "--html")
+    if claims is not None:
+        pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
+        result = run_settlement(pol, psn, ids, clm, sts)
+        report_notes(pol.id, result.notes, strict)
+        settled = result.settlements
+    else:
+        pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
+        sts = read_stats(stats) if stats else {}
+        settled = read_settlements(settlements, psn)
+        for s in settled:
+            if not pol.in_force(s.setl_date):
+                raise InputError(settlements, f"no policy in force on {s.setl_date} for {pol.id} "
+                                 f"(in force {pol.in_force_text()})", None, "setl_date")
+    notes = ProgramNotes()
+    alerts = evaluate_warnings(pol, psn, ids, settled, sts, notes)
+    _program_notes(pol.id, notes, strict, "not evaluated")
+    rep = build_report(pol, settled, alerts, notes.lines(pol.id, "not evaluated"))
+    if xlsx is not None:
+        write_report_xlsx(xlsx, rep)
+    if html is not None:
+        write_report_html(html, rep)
+    wrote = " and ".join(str(p) for p in (xlsx, html) if p is not None)
+    err.print(f"tuodi: report on {rep.total.claims} claim(s) of {len(rep.total.persons)} person(s) under "
+              f"{pol.id}; wrote {wrote}", markup=False)
