@@ -1,2 +1,110 @@
-"""`tuodi` commands of the service package (registered on the main app)."""
-from tuodi.cli.main import app  # noqa: F401
+"""`tuodi` commands of the service package (registered on the main app):
+`tuodi db upgrade`, `tuodi apikey create`, `tuodi serve` (CONTRACT.md, Service)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tuodi.cli.main import Refusal, app, err, guarded
+from tuodi.policy import JURISDICTIONS
+
+DbOpt = typer.Option("sqlite:///tuodi.db", "--db", help="SQLAlchemy URL: sqlite:///tuodi.db (default) "
+                     "or postgresql+psycopg://user:pw@host/db")
+
+db_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The service's database.")
+apikey_app = typer.Typer(add_completion=False, no_args_is_help=True, help="API keys of the service.")
+app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
+
+
+@db_app.command("upgrade")
+@guarded
+def db_upgrade(db: str = DbOpt) -> None:
+    """Create or migrate the schema to the newest revision."""
+    from tuodi.store import upgrade
+
+    try:
+        revision = upgrade(db)
+    except ValueError as e:
+        raise Refusal(f"--db: {e}") from None
+    except Exception as e:  # the database refused: unreachable, wrong password, …
+        raise Refusal(f"--db: cannot migrate {_safe(db)}: {str(e).splitlines()[0]}") from None
+    err.print(f"tuodi: database {_safe(db)} at revision {revision}", markup=False)
+
+
+@apikey_app.command("create")
+@guarded
+def apikey_create(
+    role: str = typer.Option(..., "--role", help="hospital, insurance_office, civil_affairs or auditor"),
+    hospital: Optional[str] = typer.Option(None, "--hospital", help="the hospital's fixmedins_code (role hospital)"),
+    db: str = DbOpt,
+) -> None:
+    """Create an API key; it is printed once, alone on the last line, and only its hash is stored."""
+    from tuodi.store import Database
+    from tuodi.store.repository import create_api_key
+
+    try:
+        database = Database(db)
+        with database.write() as conn:
+            key = create_api_key(conn, role, hospital)
+    except ValueError as e:
+        raise Refusal(str(e)) from None
+    except Exception as e:
+        raise Refusal(f"--db: cannot create a key in {_safe(db)} ({str(e).splitlines()[0]}); "
+                      "run `tuodi db upgrade` first") from None
+    who = f" for hospital {hospital}" if hospital else ""
+    err.print(f"tuodi: created a {role} key{who}; store it now, it is not shown again", markup=False)
+    print(key)
+
+
+@app.command()
+@guarded
+def serve(
+    db: str = DbOpt,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    policy: str = typer.Option("harbin", "--policy", help=f"jurisdiction: {', '.join(JURISDICTIONS)}"),
+    stats: Optional[Path] = typer.Option(None, "--stats", help="statistics file: name,year,value"),
+    overlay: Optional[Path] = typer.Option(None, "--overlay", help="policy overlay (YAML)"),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="server processes"),
+) -> None:
+    """Run the one-stop settlement API (OpenAPI at /docs). Migrates the database first."""
+    import os
+
+    import uvicorn
+
+    from tuodi.io import read_stats
+    from tuodi.policy import load_policy
+    from tuodi.store import upgrade
+
+    load_policy(policy, overlay)  # refuse a bad policy, overlay or statistics file before starting
+    if stats:
+        read_stats(stats)
+    try:
+        upgrade(db)
+    except ValueError as e:
+        raise Refusal(f"--db: {e}") from None
+    except Exception as e:
+        raise Refusal(f"--db: cannot open {_safe(db)}: {str(e).splitlines()[0]}") from None
+    os.environ.update(TUODI_DB=db, TUODI_POLICY=policy)
+    for name, value in (("TUODI_STATS", stats), ("TUODI_OVERLAY", overlay)):
+        if value:
+            os.environ[name] = str(Path(value).resolve())
+        else:
+            os.environ.pop(name, None)
+    err.print(f"tuodi: serving policy {policy} from {_safe(db)} on http://{host}:{port} (docs at /docs)",
+              markup=False)
+    uvicorn.run("tuodi.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "the database"

@@ -1,0 +1,1 @@
+"""The one-stop settlement HTTP API (FastAPI): `create_app(db_url, policy, stats)`."""

@@ -1,0 +1,329 @@
+"""The one-stop settlement API (CONTRACT.md, Service): FastAPI over `tuodi.store` and the engine.
+
+Each request is one transaction: it is written whole or not at all, its audit line included.
+Handlers are plain functions run in FastAPI's thread pool; the database does the serialising
+(see `tuodi.store.database`).
+"""
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from tuodi.engine.model import Claim
+from tuodi.policy import load_policy
+from tuodi.service import ledger
+from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
+from tuodi.service.errors import Forbidden, Invalid, NotFound, ServiceError
+from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, ReversalBody,
+                                   ID_PATTERN)
+from tuodi.store import Database, DEFAULT_URL
+from tuodi.store import repository as repo
+
+log = logging.getLogger("tuodi.service")
+
+class Unauthorized(ServiceError):
+    status = 401
+
+
+PsnNo = Annotated[str, PathParam(pattern=ID_PATTERN, description="person number (psn_no)")]
+SetlId = Annotated[str, PathParam(pattern=ID_PATTERN, description="settlement id (setl_id)")]
+ERRORS = {401: {"description": "missing or unknown API key"},
+          403: {"description": "the key's role may not do this"},
+          422: {"description": "bad input; `detail[].field` names the field"}}
+
+
+def _field_of(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | None = None,
+               overlay: Path | None = None, key_ttl: float = 30.0) -> FastAPI:
+    """The app for one database and one jurisdiction's policy (one service per pooling area)."""
+    from tuodi.io import read_stats
+
+    rules = ledger.Rules(load_policy(policy, overlay), read_stats(stats) if stats else {})
+    db = Database(db_url)
+    keys = KeyCache(key_ttl)
+    bearer = HTTPBearer(auto_error=False, description="an API key from `tuodi apikey create`")
+
+    app = FastAPI(
+        title="Tuodi one-stop settlement (一站式结算)",
+        version="1",
+        description=("Hospitals settle at discharge: basic insurance (given) → critical illness → "
+                     "medical assistance → tilted assistance, under the policy "
+                     f"`{rules.policy.id}` ({rules.policy.name}). Amounts are strings of yuan; "
+                     "an undefined amount is null."),
+    )
+    app.state.db, app.state.rules = db, rules
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        detail = []
+        for e in exc.errors():
+            field = _field_of(tuple(e.get("loc", ())))
+            msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+            detail.append({"field": field, "loc": [str(p) for p in e.get("loc", ())], "msg": msg})
+        message = "; ".join(f"{d['field']}: {d['msg']}" for d in detail[:5])
+        return JSONResponse({"message": message, "detail": detail}, status_code=422)
+
+    @app.exception_handler(ServiceError)
+    async def _refused(_request: Request, exc: ServiceError):
+        body: dict[str, Any] = {"message": f"{exc.field}: {exc.message}" if exc.field else exc.message}
+        if exc.field:
+            body["detail"] = [{"field": exc.field, "msg": exc.message}]
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_request: Request, exc: OperationalError):
+        log.warning("database unavailable: %s", exc)
+        return JSONResponse({"message": "the database is busy or unavailable; retry"}, status_code=503,
+                            headers={"Retry-After": "1"})
+
+    def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+        if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+            raise Unauthorized("send Authorization: Bearer KEY (a key from `tuodi apikey create`)")
+        p = keys.lookup(db, creds.credentials)
+        if p is None:
+            raise Unauthorized("unknown or revoked API key")
+        return p
+
+    Who = Annotated[Principal, Depends(principal)]
+
+    def require(p: Principal, action: str) -> None:
+        if not p.may(action):
+            raise Forbidden(f"the role {p.role} may not do this ({action})")
+
+    def hospital_owns(p: Principal) -> Callable | None:
+        if p.role != "hospital":
+            return None
+
+        def check(row) -> None:
+            if row.fixmedins_code != p.hospital_code:
+                raise Forbidden(f"settlement {row.setl_id!r} belongs to another institution", "setl_id")
+        return check
+
+    def person_json(row, ids, p: Principal) -> dict[str, Any]:
+        show = p.sees_personal_data
+        return {
+            "psn_no": row.psn_no,
+            "certno": row.certno if show else mask_certno(row.certno),
+            "insutype": row.insutype, "brdy": row.brdy.isoformat() if row.brdy else None,
+            "psn_name": row.psn_name if show else mask_name(row.psn_name),
+            "tel": row.tel if show else mask_tel(row.tel),
+            "addr": row.addr if show else mask_addr(row.addr),
+            "admdvs": row.admdvs, "late_stage_major_disease": bool(row.late_stage_major_disease),
+            "identities": [identity_json(i) for i in ids],
+        }
+
+    # ---- persons and identities --------------------------------------------------------------
+
+    @app.put("/v1/persons/{psn_no}", tags=["persons"], responses=ERRORS)
+    def put_person(psn_no: PsnNo, body: PersonBody, who: Who) -> dict[str, Any]:
+        """Register or update a person (a persons-file row). Fields left out are cleared to their defaults."""
+        require(who, "person.write")
+        if body.psn_no is not None and body.psn_no != psn_no:
+            raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
+        values = dict(certno=body.certno, insutype=body.insutype or "390", brdy=body.brdy,
+                      psn_name=body.psn_name, tel=body.tel, addr=body.addr, admdvs=body.admdvs,
+                      late_stage_major_disease=bool(body.late_stage_major_disease))
+        with db.write() as conn:
+            created = repo.put_person(conn, psn_no, values)
+            repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
+                       detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None))
+            return person_json(repo.get_person(conn, psn_no), repo.identities_of(conn, psn_no), who)
+
+    @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: {"description": "no such person"}})
+    def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:
+        """A person and all their identities, ended ones included (masked for roles that do not manage persons)."""
+        require(who, "person.read")
+        with db.write() as conn:
+            row = repo.get_person(conn, psn_no)
+            if row is None:
+                raise NotFound(f"no person {psn_no!r}", "psn_no")
+            repo.audit(conn, who.key_id, who.role, "person.read", psn_no)
+            return person_json(row, repo.identities_of(conn, psn_no), who)
+
+    @app.post("/v1/persons/{psn_no}/identities", status_code=201, tags=["persons"],
+              responses={**ERRORS, 404: {"description": "no such person"}})
+    def add_identity(psn_no: PsnNo, body: IdentityBody, who: Who) -> dict[str, Any]:
+        """Record an identity (救助对象身份) the person holds, with the department that recognised it."""
+        require(who, "identity.write")
+        if body.psn_no is not None and body.psn_no != psn_no:
+            raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
+        if body.begndate and body.enddate and body.enddate < body.begndate:
+            raise Invalid(f"enddate {body.enddate} is before begndate {body.begndate}", "enddate")
+        with db.write() as conn:
+            if repo.get_person(conn, psn_no, lock=True) is None:
+                raise NotFound(f"no person {psn_no!r}: register them first", "psn_no")
+            row = repo.add_identity(conn, psn_no, body.category, body.begndate, body.enddate,
+                                    body.source_dept, who.key_id)
+            repo.audit(conn, who.key_id, who.role, "identity.add", psn_no,
+                       detail=f"identity {row.id} {row.category} {row.begndate or ''}..{row.enddate or ''}")
+            return identity_json(row)
+
+    @app.post("/v1/persons/{psn_no}/identities/{identity_id}/end", tags=["persons"],
+              responses={**ERRORS, 404: {"description": "no such identity"}})
+    def end_identity(psn_no: PsnNo, identity_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+                     body: EndIdentityBody, who: Who) -> dict[str, Any]:
+        """End an identity on `enddate` (its last day). Identities are ended, never deleted."""
+        require(who, "identity.write")
+        with db.write() as conn:
+            if repo.get_person(conn, psn_no, lock=True) is None:
+                raise NotFound(f"no person {psn_no!r}", "psn_no")
+            row = repo.get_identity(conn, psn_no, identity_id)
+            if row is None:
+                raise NotFound(f"person {psn_no!r} has no identity {identity_id}", "identity_id")
+            if row.begndate and body.enddate < row.begndate:
+                raise Invalid(f"enddate {body.enddate} is before the identity's begndate {row.begndate}", "enddate")
+            row = repo.end_identity(conn, row, body.enddate, body.reason, who.key_id)
+            repo.audit(conn, who.key_id, who.role, "identity.end", psn_no,
+                       detail=f"identity {row.id} ended {row.enddate} (was {row.enddate_before_end or 'open'})")
+            return identity_json(row)
+
+    # ---- settlements -------------------------------------------------------------------------
+
+    @app.post("/v1/settlements", tags=["settlements"], status_code=201, responses={
+        **ERRORS, 200: {"description": "the stored result of this setl_id and body, or a pre-settlement (dry_run)"},
+        201: {"description": "settled now"},
+        409: {"description": "this setl_id was settled with another body"}})
+    def post_settlement(body: ClaimBody, who: Who,
+                        dry_run: Annotated[bool, Query(description="pre-settle (预结算): compute, store nothing")] = False):
+        """Settle a claim (结算) at discharge, or pre-settle it with `dry_run=true`.
+
+        The same `setl_id` and body again returns the stored result (200) and pays nothing more.
+        """
+        require(who, "settle")
+        code = body.fixmedins_code
+        if who.role == "hospital":
+            if code is not None and code != who.hospital_code:
+                raise Forbidden(f"a hospital key settles only its own claims ({who.hospital_code})",
+                                "fixmedins_code")
+            code = who.hospital_code
+        ci = claim_input(body, code)
+        for attempt in (1, 2):
+            try:
+                with db.write() as conn:
+                    out = ledger.settle(conn, rules, ci, who.key_id, dry_run=dry_run, owner_check=hospital_owns(who))
+                    if out.settled:
+                        repo.audit(conn, who.key_id, who.role, "settle", out.psn_no, ci.claim.setl_id,
+                                   detail=f"fund_pay_sumamt {out.body['fund_pay_sumamt']}")
+                return JSONResponse(out.body, status_code=out.status)
+            except IntegrityError:
+                # the same setl_id arrived at once for another person: the retry sees it and answers 409/200
+                if attempt == 2:
+                    raise Invalid("setl_id is being settled by another request; retry", "setl_id")
+
+    @app.get("/v1/settlements/{setl_id}", tags=["settlements"],
+             responses={**ERRORS, 404: {"description": "no such settlement"}})
+    def get_settlement(setl_id: SetlId, who: Who) -> dict[str, Any]:
+        """The stored settlement, its explanation, its net amounts after reversals and the adjustments."""
+        require(who, "settlement.read")
+        with db.write() as conn:
+            row = repo.claim_by_setl_id(conn, setl_id)
+            if row is None:
+                raise NotFound(f"no settlement {setl_id!r}", "setl_id")
+            check = hospital_owns(who)
+            if check is not None:
+                check(row)
+            repo.audit(conn, who.key_id, who.role, "settlement.read", row.psn_no, setl_id)
+            return ledger.settlement_json(row, repo.adjustments_of(conn, row.seq))
+
+    @app.post("/v1/settlements/{setl_id}/reversal", tags=["settlements"],
+              responses={**ERRORS, 404: {"description": "no such settlement"}})
+    def post_reversal(setl_id: SetlId, who: Who, body: ReversalBody | None = None) -> dict[str, Any]:
+        """Reverse a settlement (冲正): claw back its payments and re-settle the person's other claims
+        of that year as if it had never been; returns their adjustments (negative: clawed back)."""
+        require(who, "settle")
+        with db.write() as conn:
+            out = ledger.reverse(conn, rules, setl_id, body.reason if body else None, who.key_id,
+                                 owner_check=hospital_owns(who))
+            if out.settled:
+                repo.audit(conn, who.key_id, who.role, "reversal", out.psn_no, setl_id,
+                           detail=f"{len(out.body['adjustments'])} adjustment(s)")
+            return out.body
+
+    @app.get("/v1/persons/{psn_no}/years/{year}", tags=["persons"],
+             responses={**ERRORS, 404: {"description": "no such person"}})
+    def get_person_year(psn_no: PsnNo, year: Annotated[int, PathParam(ge=1900, le=2999)], who: Who) -> dict[str, Any]:
+        """A person's year: totals per fund, each tier's accumulator, and every settlement of the year."""
+        require(who, "year.read")
+        with db.write() as conn:
+            if repo.get_person(conn, psn_no) is None:
+                raise NotFound(f"no person {psn_no!r}", "psn_no")
+            repo.audit(conn, who.key_id, who.role, "year.read", psn_no, detail=str(year))
+            return ledger.person_year(conn, psn_no, year)
+
+    @app.get("/v1/audit", tags=["audit"], responses=ERRORS)
+    def get_audit(who: Who, psn_no: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+                  setl_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+        """The audit log, newest first: who (key id and role), when, what, on which person or claim."""
+        require(who, "audit.read")
+        with db.read() as conn:
+            return [{"at": r.at.isoformat(), "key_id": r.key_id, "role": r.role, "action": r.action,
+                     "psn_no": r.psn_no, "setl_id": r.setl_id, "detail": r.detail}
+                    for r in repo.audit_rows(conn, psn_no, setl_id, limit)]
+
+    @app.get("/v1/me", tags=["audit"], responses=ERRORS)
+    def me(who: Who) -> dict[str, Any]:
+        """The caller's role (and institution, for a hospital key)."""
+        return {"key_id": who.key_id, "role": who.role, "hospital_code": who.hospital_code}
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "policy": rules.policy.id}
+
+    return app
+
+
+def identity_json(row) -> dict[str, Any]:
+    return {
+        "id": row.id, "psn_no": row.psn_no, "category": row.category,
+        "begndate": row.begndate.isoformat() if row.begndate else None,
+        "enddate": row.enddate.isoformat() if row.enddate else None,
+        "source_dept": row.source_dept, "recorded_at": row.recorded_at.isoformat(),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None, "end_reason": row.end_reason,
+    }
+
+
+def claim_input(body: ClaimBody, fixmedins_code: str | None) -> ledger.ClaimInput:
+    """The checks of a claims-file row that span fields (CONTRACT.md, claims file)."""
+    medfee, hifp = body.medfee_sumamt, body.hifp_pay
+    ownpay, overlmt, preself = (body.fulamt_ownpay_amt or 0, body.overlmt_selfpay or 0, body.preselfpay_amt or 0)
+    expected = medfee - ownpay - overlmt - preself
+    if expected < 0:
+        raise Invalid("inconsistent amounts: fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt "
+                      "exceed medfee_sumamt", "medfee_sumamt")
+    inscp = expected if body.inscp_scp_amt is None else body.inscp_scp_amt
+    if inscp != expected:
+        raise Invalid("inconsistent amounts: inscp_scp_amt must be medfee_sumamt − fulamt_ownpay_amt − "
+                      f"overlmt_selfpay − preselfpay_amt = {expected / 100:.2f}", "inscp_scp_amt")
+    if hifp > inscp:
+        raise Invalid("inconsistent amounts: hifp_pay exceeds inscp_scp_amt", "hifp_pay")
+    if body.hifmi_pay is not None and body.hifmi_pay > inscp - hifp:
+        raise Invalid("inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay", "hifmi_pay")
+    claim = Claim(
+        setl_id=body.setl_id, psn_no=body.psn_no, setl_date=body.setl_date, med_type=body.med_type,
+        medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=body.hifmi_pay,
+        referred=True if body.referred is None else body.referred,
+        in_province=True if body.in_province is None else body.in_province,
+        out_of_area=False if body.out_of_area is None else body.out_of_area,
+    )
+    return ledger.ClaimInput(claim, ownpay, overlmt, preself, fixmedins_code)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (several workers): settings from TUODI_* variables."""
+    stats = os.environ.get("TUODI_STATS")
+    overlay = os.environ.get("TUODI_OVERLAY")
+    return create_app(os.environ.get("TUODI_DB", DEFAULT_URL), os.environ.get("TUODI_POLICY", "harbin"),
+                      Path(stats) if stats else None, Path(overlay) if overlay else None)

@@ -1,0 +1,290 @@
+"""Settling claims against the stored year (一站式结算): the engine, run under the person's lock.
+
+A settle locks the person, loads their claims of that year and re-runs the pure engine on them
+in settlement order (`setl_date`, then arrival) with the new claim in its place. Each tier pays on
+the new claim what the year now owes less what the tier has already paid that year:
+
+    pay = engine's yearly total (with the new claim) − person_years.paid (before it)
+
+When the new claim is the latest of the year — the usual case at discharge — this is exactly the
+engine's amount for it, and the explanation is the engine's. When it is dated before claims that
+already arrived, the earlier payments are not reopened at the window: the difference lands on the
+new claim, and the explanation says so. Either way the year adds up to what `tuodi settle` computes
+on the same claims, which is what the accumulators must hold.
+
+A reversal (冲正) re-runs the engine on the year's other claims and adjusts each one's net payment
+to the engine's amount (追回 when it falls, 补付 when it rises).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from tuodi.engine.explain import explain_settlement
+from tuodi.engine.model import Claim, Settlement
+from tuodi.engine.money import yuan
+from tuodi.engine.settle import TIERS, TIER_COLUMN, settle_person
+from tuodi.policy import Policy
+from tuodi.service.errors import Conflict, Invalid, NotFound
+from tuodi.store import repository as repo
+
+PAID = tuple(TIER_COLUMN[t] for t in TIERS)  # hifmi_pay, maf_pay, tilt_pay
+BASE_COLUMN = {"critical_illness": "ci_base", "assistance": "assistance_base", "tilt": "tilt_base"}
+
+
+@dataclass
+class Rules:
+    """What the service settles with: one policy, its statistics, and a cache of schedules."""
+
+    policy: Policy
+    stats: dict = field(default_factory=dict)
+    schedules: dict = field(default_factory=dict)
+
+
+@dataclass
+class ClaimInput:
+    """A claim as received and checked: the engine's claim plus what is stored beside it."""
+
+    claim: Claim
+    fulamt_ownpay_amt: int = 0
+    overlmt_selfpay: int = 0
+    preselfpay_amt: int = 0
+    fixmedins_code: str | None = None
+
+    def body_hash(self) -> str:
+        """The normalised body: `"100.5"` and `"100.50"` are the same claim."""
+        c = self.claim
+        canon = [c.setl_id, c.psn_no, c.setl_date.isoformat(), c.med_type, c.medfee_sumamt,
+                 c.inscp_scp_amt, c.hifp_pay, c.hifmi_pay, c.referred, c.in_province, c.out_of_area,
+                 self.fulamt_ownpay_amt, self.overlmt_selfpay, self.preselfpay_amt, self.fixmedins_code]
+        return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()
+
+    def columns(self) -> dict[str, Any]:
+        c = self.claim
+        return dict(setl_id=c.setl_id, psn_no=c.psn_no, setl_date=c.setl_date, year=c.setl_date.year,
+                    med_type=c.med_type, medfee_sumamt=c.medfee_sumamt,
+                    fulamt_ownpay_amt=self.fulamt_ownpay_amt, overlmt_selfpay=self.overlmt_selfpay,
+                    preselfpay_amt=self.preselfpay_amt, inscp_scp_amt=c.inscp_scp_amt,
+                    hifp_pay=c.hifp_pay, hifmi_pay_given=c.hifmi_pay, referred=c.referred,
+                    in_province=c.in_province, out_of_area=c.out_of_area,
+                    fixmedins_code=self.fixmedins_code, body_hash=self.body_hash())
+
+
+def _minus(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a - b
+
+
+def _sum(values) -> int | None:
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def money(fen: int | None) -> str | None:
+    """Fen as a JSON amount: a string of yuan, or null when undefined."""
+    return None if fen is None else yuan(fen)
+
+
+def _run_year(rules: Rules, person: Row, identity_rows: list[Row], year_claims: list[Claim]) -> list[Settlement]:
+    ordered = sorted(year_claims, key=lambda c: c.setl_date)  # stable: arrival order within a day
+    return settle_person(rules.policy, repo.person_of(person), [repo.identity_of(r) for r in identity_rows],
+                         ordered, rules.stats, schedules=rules.schedules)
+
+
+def _year_values(settled: list[Settlement], stored: list[Claim]) -> dict[str, Any]:
+    """Accumulators of a year from its re-run: totals per fund and each tier's yearly base."""
+    values: dict[str, Any] = {
+        "claims": len(stored),
+        "medfee_sumamt": sum(c.medfee_sumamt for c in stored),
+        "inscp_scp_amt": sum(c.inscp_scp_amt for c in stored),
+        "hifp_pay": sum(c.hifp_pay for c in stored),
+    }
+    for tier, column in zip(TIERS, PAID):
+        values[column] = _sum(getattr(s, column) for s in settled)
+    last = settled[-1].steps if settled else []
+    for step in last:
+        values[BASE_COLUMN[step.tier]] = step.base_year
+    for tier in TIERS:
+        values.setdefault(BASE_COLUMN[tier], None if settled else 0)
+    return values
+
+
+def _check_in_force(rules: Rules, claim: Claim) -> None:
+    if not rules.policy.in_force(claim.setl_date):
+        raise Invalid(f"no policy in force on {claim.setl_date} for {rules.policy.id} "
+                      f"(in force {rules.policy.in_force_text()})", "setl_date")
+
+
+def _explanation(rules: Rules, engine_row: Settlement, paid: Settlement, med_type: str,
+                 totals: dict[str, int | None], before: dict[str, int | None]) -> str:
+    text = explain_settlement(engine_row, rules.policy, med_type)
+    moved = [c for c in PAID if getattr(engine_row, c) != getattr(paid, c)]
+    if not moved:
+        return text
+    lines = [text, "  按到达顺序结算 (本次结算日期早于本年已结算的结算, 已付款项不在窗口重开):"]
+    for c in moved:
+        lines.append(f"      {c}: 年度合计 {money(totals[c]) or '空'} − 本年已付 {money(before[c]) or '空'} "
+                     f"= 本次 {money(getattr(paid, c)) or '空'} (按日期重算本次为 {money(getattr(engine_row, c)) or '空'})")
+    fund = "空" if paid.fund_pay_sumamt is None else yuan(paid.fund_pay_sumamt)
+    part = "空" if paid.psn_part_amt is None else yuan(paid.psn_part_amt)
+    lines.append(f"  实付: 基金支付合计 fund_pay_sumamt = {fund}   个人负担 psn_part_amt = {part}")
+    return "\n".join(lines)
+
+
+def settlement_json(row: Row | dict, adjustments: list[Row] | None = None) -> dict[str, Any]:
+    """A stored settlement as the API returns it: the settlements-file columns, then the rest."""
+    g = row._mapping if isinstance(row, Row) else row
+    parts = (g["hifp_pay"], g["hifmi_pay"], g["maf_pay"], g["tilt_pay"])
+    fund = _sum(parts)
+    out = {
+        "setl_id": g["setl_id"], "psn_no": g["psn_no"], "setl_date": g["setl_date"].isoformat(),
+        "category": g["category"], "medfee_sumamt": money(g["medfee_sumamt"]),
+        "inscp_scp_amt": money(g["inscp_scp_amt"]), "hifp_pay": money(g["hifp_pay"]),
+        "hifmi_pay": money(g["hifmi_pay"]), "maf_pay": money(g["maf_pay"]), "tilt_pay": money(g["tilt_pay"]),
+        "fund_pay_sumamt": money(fund), "psn_part_amt": money(_minus(g["medfee_sumamt"], fund)),
+        "explanation": g["explanation"],
+        "med_type": g["med_type"], "fixmedins_code": g["fixmedins_code"], "policy": g["policy"],
+        "status": g.get("status", "settled"),
+    }
+    if "net_hifmi_pay" in g:
+        net = {c: g.get(f"net_{c}") for c in PAID}
+        net_fund = _sum((g["hifp_pay"], *net.values()))
+        out["net"] = {**{c: money(v) for c, v in net.items()}, "fund_pay_sumamt": money(net_fund),
+                      "psn_part_amt": money(_minus(g["medfee_sumamt"], net_fund))}
+    if adjustments is not None:
+        out["adjustments"] = [{"reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(),
+                               **{c: money(getattr(a, c)) for c in PAID}} for a in adjustments]
+    return out
+
+
+@dataclass
+class Outcome:
+    status: int  # 201 settled now, 200 the stored result (or a pre-settlement)
+    body: dict[str, Any]
+    psn_no: str
+    settled: bool = False
+
+
+def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, dry_run: bool = False,
+           owner_check=None) -> Outcome:
+    """Settle (or pre-settle) one claim inside the caller's write transaction."""
+    claim = ci.claim
+    _check_in_force(rules, claim)
+    person = repo.get_person(conn, claim.psn_no, lock=not dry_run)
+    if person is None:
+        raise Invalid(f"unknown person {claim.psn_no!r}: register them first (PUT /v1/persons/{{psn_no}})", "psn_no")
+    existing = repo.claim_by_setl_id(conn, claim.setl_id)
+    if existing is not None:
+        if owner_check is not None:
+            owner_check(existing)
+        if existing.body_hash != ci.body_hash():
+            raise Conflict(f"setl_id {claim.setl_id!r} was already settled with another body; "
+                           "a correction is a reversal and a new setl_id", "setl_id")
+        return Outcome(200, settlement_json(existing), existing.psn_no)
+
+    year = claim.setl_date.year
+    identity_rows = repo.identities_of(conn, claim.psn_no)
+    stored_rows = repo.year_claims(conn, claim.psn_no, year)
+    stored = [repo.claim_of(r) for r in stored_rows]
+    acc = repo.get_person_year(conn, claim.psn_no, year)
+    before = {c: (getattr(acc, c) if acc is not None else 0) for c in PAID}
+
+    settled = _run_year(rules, person, identity_rows, stored + [claim])
+    engine_row = next(s for s in settled if s.setl_id == claim.setl_id)
+    year_values = _year_values(settled, stored + [claim])
+    totals = {c: year_values[c] for c in PAID}
+    pay = {c: _minus(totals[c], before[c]) for c in PAID}
+    paid = replace(engine_row, **pay)
+    explanation = _explanation(rules, engine_row, paid, claim.med_type, totals, before)
+    row = {**ci.columns(), "category": paid.category, **pay, "explanation": explanation,
+           "policy": rules.policy.id, "status": "settled" if not dry_run else "pre-settlement"}
+    if dry_run:
+        return Outcome(200, settlement_json(row), claim.psn_no)
+    seq = repo.insert_claim(conn, ci.columns(), key_id)
+    repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": paid.category, **pay,
+                                       "explanation": explanation})
+    repo.save_person_year(conn, claim.psn_no, year, year_values, exists=acc is not None)
+    return Outcome(201, settlement_json(row), claim.psn_no, settled=True)
+
+
+def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, key_id: int | None,
+            owner_check=None) -> Outcome:
+    """Reverse a settlement: claw back its payments and re-settle the year's other claims."""
+    found = repo.claim_by_setl_id(conn, setl_id)
+    if found is None:
+        raise NotFound(f"no settlement {setl_id!r}", "setl_id")
+    if owner_check is not None:
+        owner_check(found)
+    person = repo.get_person(conn, found.psn_no, lock=True)
+    target = repo.claim_by_setl_id(conn, setl_id)  # again, under the lock
+    if target.status == "reversed":
+        done = repo.reversal_of(conn, target.seq)
+        return Outcome(200, json.loads(done.result), target.psn_no)
+
+    year = target.setl_date.year
+    others = [r for r in repo.year_claims(conn, target.psn_no, year) if r.seq != target.seq]
+    stored = [repo.claim_of(r) for r in others]
+    settled = _run_year(rules, person, repo.identities_of(conn, target.psn_no), stored)
+    by_id = {s.setl_id: s for s in settled}
+
+    reversal_id = repo.insert_reversal(conn, target.seq, reason, key_id)
+    clawback = {c: _minus(0, getattr(target, f"net_{c}")) for c in PAID}
+    rows, listed = [{"seq": target.seq, **clawback}], []
+    repo.mark_reversed(conn, target.seq)
+    repo.set_net(conn, target.seq, {c: 0 for c in PAID})
+    for r in others:
+        s = by_id[r.setl_id]
+        new = {c: getattr(s, c) for c in PAID}
+        net = {c: getattr(r, f"net_{c}") for c in PAID}
+        delta = {c: _minus(new[c], net[c]) for c in PAID}
+        if new != net:
+            rows.append({"seq": r.seq, **delta})
+            repo.set_net(conn, r.seq, new)
+            listed.append({"setl_id": r.setl_id, "setl_date": r.setl_date.isoformat(),
+                           **{c: money(v) for c, v in delta.items()},
+                           "fund_pay_sumamt": money(_sum(delta.values()))})
+    repo.insert_adjustments(conn, reversal_id, rows)
+    acc = repo.get_person_year(conn, target.psn_no, year)
+    values = _year_values(settled, stored)
+    repo.save_person_year(conn, target.psn_no, year, values, exists=acc is not None)
+    result = {
+        "setl_id": setl_id, "psn_no": target.psn_no, "year": year, "status": "reversed", "reason": reason,
+        "reversed": {**{c: money(v) for c, v in clawback.items()},
+                     "fund_pay_sumamt": money(_sum(clawback.values()))},
+        "adjustments": listed,
+        "year_totals": year_totals(values),
+    }
+    repo.set_reversal_result(conn, reversal_id, json.dumps(result, ensure_ascii=False))
+    return Outcome(200, result, target.psn_no, settled=True)
+
+
+def year_totals(values: Any) -> dict[str, Any]:
+    g = values._mapping if isinstance(values, Row) else values
+    fund = _sum((g["hifp_pay"], *(g[c] for c in PAID)))
+    return {
+        "claims": g["claims"], "medfee_sumamt": money(g["medfee_sumamt"]),
+        "inscp_scp_amt": money(g["inscp_scp_amt"]), "hifp_pay": money(g["hifp_pay"]),
+        **{c: money(g[c]) for c in PAID}, "fund_pay_sumamt": money(fund),
+        "psn_part_amt": money(_minus(g["medfee_sumamt"], fund)),
+    }
+
+
+def person_year(conn: Connection, psn_no: str, year: int) -> dict[str, Any]:
+    acc = repo.get_person_year(conn, psn_no, year)
+    rows = repo.year_claims(conn, psn_no, year, status=None)
+    empty = {"claims": 0, "medfee_sumamt": 0, "inscp_scp_amt": 0, "hifp_pay": 0,
+             **{c: 0 for c in PAID}, **{b: 0 for b in BASE_COLUMN.values()}}
+    g = acc._mapping if acc is not None else empty
+    return {
+        "psn_no": psn_no, "year": year,
+        "totals": year_totals(g),
+        "accumulators": {t: {"paid": money(g[TIER_COLUMN[t]]), "base": money(g[BASE_COLUMN[t]])} for t in TIERS},
+        "settlements": [settlement_json(r) for r in rows],
+    }

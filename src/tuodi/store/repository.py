@@ -1,0 +1,214 @@
+"""Reading and writing the service's tables (SQLAlchemy Core, one connection = one transaction).
+
+The functions take a `Connection` opened by `Database.write()` or `.read()`; they never commit.
+Rows come back as SQLAlchemy `Row`s; `person_of`, `identity_of` and `claim_of` turn them into the
+engine's types.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, Row, and_, func, insert, select, update
+
+from tuodi.engine.model import Claim, Identity, Person
+from tuodi.store.tables import (adjustments, api_keys, audit_log, claims, identities, person_years,
+                                persons, reversals, settlements)
+
+ROLES = ("hospital", "insurance_office", "civil_affairs", "auditor")
+KEY_PREFIX = "tdk_"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# ---- persons and identities -------------------------------------------------------------------
+
+def get_person(conn: Connection, psn_no: str, lock: bool = False) -> Row | None:
+    """The person's row; `lock` holds it until the transaction ends (PostgreSQL `FOR UPDATE`;
+    SQLite is already serialised by `BEGIN IMMEDIATE`)."""
+    q = select(persons).where(persons.c.psn_no == psn_no)
+    if lock:
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def put_person(conn: Connection, psn_no: str, values: dict[str, Any]) -> bool:
+    """Create or replace the person's fields; returns True when the person is new."""
+    t = now()
+    exists = conn.execute(select(persons.c.psn_no).where(persons.c.psn_no == psn_no).with_for_update()).first()
+    if exists:
+        conn.execute(update(persons).where(persons.c.psn_no == psn_no).values(**values, updated_at=t))
+        return False
+    conn.execute(insert(persons).values(psn_no=psn_no, **values, created_at=t, updated_at=t))
+    return True
+
+
+def person_of(row: Row) -> Person:
+    return Person(psn_no=row.psn_no, insutype=row.insutype, brdy=row.brdy, admdvs=row.admdvs,
+                  late_stage_major_disease=bool(row.late_stage_major_disease))
+
+
+def identities_of(conn: Connection, psn_no: str) -> list[Row]:
+    return list(conn.execute(select(identities).where(identities.c.psn_no == psn_no)
+                             .order_by(identities.c.id)))
+
+
+def identity_of(row: Row) -> Identity:
+    return Identity(row.psn_no, row.category, row.begndate, row.enddate)
+
+
+def add_identity(conn: Connection, psn_no: str, category: str, begndate: dt.date | None,
+                 enddate: dt.date | None, source_dept: str | None, by: int | None) -> Row:
+    new_id = conn.execute(insert(identities).values(
+        psn_no=psn_no, category=category, begndate=begndate, enddate=enddate, source_dept=source_dept,
+        recorded_at=now(), recorded_by=by).returning(identities.c.id)).scalar_one()
+    return conn.execute(select(identities).where(identities.c.id == new_id)).one()
+
+
+def get_identity(conn: Connection, psn_no: str, identity_id: int) -> Row | None:
+    return conn.execute(select(identities).where(and_(identities.c.id == identity_id,
+                                                      identities.c.psn_no == psn_no))).first()
+
+
+def end_identity(conn: Connection, row: Row, enddate: dt.date, reason: str | None, by: int | None) -> Row:
+    """End an identity on `enddate` (its last day). The row stays: ending is history, not deletion."""
+    conn.execute(update(identities).where(identities.c.id == row.id).values(
+        enddate=enddate, ended_at=now(), ended_by=by, end_reason=reason, enddate_before_end=row.enddate))
+    return conn.execute(select(identities).where(identities.c.id == row.id)).one()
+
+
+# ---- claims, settlements, accumulators -------------------------------------------------------
+
+def claim_by_setl_id(conn: Connection, setl_id: str) -> Row | None:
+    return conn.execute(
+        select(claims, settlements).join(settlements, settlements.c.seq == claims.c.seq)
+        .where(claims.c.setl_id == setl_id)).first()
+
+
+def year_claims(conn: Connection, psn_no: str, year: int, status: str | None = "settled") -> list[Row]:
+    """The person's claims of `year` with their settlements, in settlement order (date, arrival)."""
+    q = (select(claims, settlements).join(settlements, settlements.c.seq == claims.c.seq)
+         .where(and_(claims.c.psn_no == psn_no, claims.c.year == year)))
+    if status is not None:
+        q = q.where(claims.c.status == status)
+    return list(conn.execute(q.order_by(claims.c.setl_date, claims.c.seq)))
+
+
+def claim_of(row: Row | dict) -> Claim:
+    g = row._mapping if isinstance(row, Row) else row
+    return Claim(setl_id=g["setl_id"], psn_no=g["psn_no"], setl_date=g["setl_date"], med_type=g["med_type"],
+                 medfee_sumamt=g["medfee_sumamt"], inscp_scp_amt=g["inscp_scp_amt"], hifp_pay=g["hifp_pay"],
+                 hifmi_pay=g["hifmi_pay_given"], referred=bool(g["referred"]),
+                 in_province=bool(g["in_province"]), out_of_area=bool(g["out_of_area"]))
+
+
+def insert_claim(conn: Connection, values: dict[str, Any], by: int | None) -> int:
+    return conn.execute(insert(claims).values(**values, status="settled", received_at=now(),
+                                              received_by=by).returning(claims.c.seq)).scalar_one()
+
+
+def insert_settlement(conn: Connection, seq: int, values: dict[str, Any]) -> None:
+    conn.execute(insert(settlements).values(
+        seq=seq, **values, net_hifmi_pay=values["hifmi_pay"], net_maf_pay=values["maf_pay"],
+        net_tilt_pay=values["tilt_pay"], settled_at=now()))
+
+
+def get_person_year(conn: Connection, psn_no: str, year: int) -> Row | None:
+    return conn.execute(select(person_years).where(and_(person_years.c.psn_no == psn_no,
+                                                        person_years.c.year == year))).first()
+
+
+def save_person_year(conn: Connection, psn_no: str, year: int, values: dict[str, Any], exists: bool) -> None:
+    """Write the year's accumulators; the caller holds the person's lock, so no race on `exists`."""
+    if exists:
+        conn.execute(update(person_years).where(and_(person_years.c.psn_no == psn_no,
+                                                     person_years.c.year == year))
+                     .values(**values, updated_at=now()))
+    else:
+        conn.execute(insert(person_years).values(psn_no=psn_no, year=year, **values, updated_at=now()))
+
+
+def mark_reversed(conn: Connection, seq: int) -> None:
+    conn.execute(update(claims).where(claims.c.seq == seq).values(status="reversed"))
+
+
+def set_net(conn: Connection, seq: int, net: dict[str, int | None]) -> None:
+    conn.execute(update(settlements).where(settlements.c.seq == seq).values(
+        net_hifmi_pay=net["hifmi_pay"], net_maf_pay=net["maf_pay"], net_tilt_pay=net["tilt_pay"]))
+
+
+def insert_reversal(conn: Connection, seq: int, reason: str | None, by: int | None) -> int:
+    return conn.execute(insert(reversals).values(seq=seq, reason=reason, result="", reversed_at=now(),
+                                                 reversed_by=by).returning(reversals.c.id)).scalar_one()
+
+
+def set_reversal_result(conn: Connection, reversal_id: int, result: str) -> None:
+    conn.execute(update(reversals).where(reversals.c.id == reversal_id).values(result=result))
+
+
+def reversal_of(conn: Connection, seq: int) -> Row | None:
+    return conn.execute(select(reversals).where(reversals.c.seq == seq)).first()
+
+
+def insert_adjustments(conn: Connection, reversal_id: int, rows: Iterable[dict[str, Any]]) -> None:
+    rows = [dict(r, reversal_id=reversal_id) for r in rows]
+    if rows:
+        conn.execute(insert(adjustments), rows)
+
+
+def adjustments_of(conn: Connection, seq: int) -> list[Row]:
+    return list(conn.execute(
+        select(adjustments, reversals.c.reversed_at, claims.c.setl_id.label("reversed_setl_id"))
+        .join(reversals, reversals.c.id == adjustments.c.reversal_id)
+        .join(claims, claims.c.seq == reversals.c.seq)
+        .where(adjustments.c.seq == seq).order_by(adjustments.c.id)))
+
+
+# ---- API keys and audit ------------------------------------------------------------------------
+
+def hash_key(key: str) -> str:
+    """SHA-256 of a key. Keys are 256 random bits, so a fast hash is enough: no dictionary to try."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_api_key(conn: Connection, role: str, hospital_code: str | None = None) -> str:
+    """Make a key for `role`; only its hash is stored, the key itself is returned once."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role == "hospital" and not hospital_code:
+        raise ValueError("a hospital key needs --hospital CODE (its fixmedins_code)")
+    if role != "hospital" and hospital_code:
+        raise ValueError("--hospital is only for the hospital role")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(insert(api_keys).values(key_hash=hash_key(key), prefix=key[:12], role=role,
+                                         hospital_code=hospital_code, created_at=now()))
+    return key
+
+
+def key_by_hash(conn: Connection, key_hash: str) -> Row | None:
+    return conn.execute(select(api_keys).where(and_(api_keys.c.key_hash == key_hash,
+                                                    api_keys.c.revoked_at.is_(None)))).first()
+
+
+def audit(conn: Connection, key_id: int | None, role: str | None, action: str, psn_no: str | None = None,
+          setl_id: str | None = None, detail: str | None = None) -> None:
+    """One line of the audit log, in the same transaction as what it records."""
+    conn.execute(insert(audit_log).values(at=now(), key_id=key_id, role=role, action=action, psn_no=psn_no,
+                                          setl_id=setl_id, detail=(detail or "")[:500] or None))
+
+
+def audit_rows(conn: Connection, psn_no: str | None, setl_id: str | None, limit: int) -> list[Row]:
+    q = select(audit_log)
+    if psn_no:
+        q = q.where(audit_log.c.psn_no == psn_no)
+    if setl_id:
+        q = q.where(audit_log.c.setl_id == setl_id)
+    return list(conn.execute(q.order_by(audit_log.c.id.desc()).limit(limit)))
+
+
+def count_rows(conn: Connection, table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
