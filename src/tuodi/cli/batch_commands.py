@@ -1,2 +1,83 @@
-"""`tuodi` commands of the batch package (registered on the main app)."""
-from tuodi.cli.main import app  # noqa: F401
+"""`tuodi` commands of the batch package (registered on the main app): `synth`, and the columnar
+path `tuodi settle` takes for large claims files."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pyarrow.parquet as pq
+import typer
+
+from tuodi.cli.main import app, err, guarded, report_notes
+from tuodi.io import read_stats
+from tuodi.policy import JURISDICTIONS, load_policy
+
+#: `tuodi settle` settles columnar from this many claims (Parquet rows, or CSV bytes / 80)
+COLUMNAR_FROM_CLAIMS = 50_000
+
+
+def use_columnar(claims: Path) -> bool:
+    """TUODI_SETTLE=engine|columnar forces a path; otherwise large claims files go columnar."""
+    choice = os.environ.get("TUODI_SETTLE", "auto")
+    if choice in ("engine", "columnar"):
+        return choice == "columnar"
+    try:
+        if claims.suffix.lower() in (".parquet", ".pq"):
+            return pq.ParquetFile(claims).metadata.num_rows >= COLUMNAR_FROM_CLAIMS
+        return claims.stat().st_size >= 80 * COLUMNAR_FROM_CLAIMS
+    except Exception:
+        return False  # the scalar reader gives the refusal
+
+
+def settle_columnar(policy: str, persons: Path, identities: Optional[Path], claims: Path, out_path: Path,
+                    stats: Optional[Path], overlay: Optional[Path], strict: bool) -> bool:
+    """`tuodi settle` through `tuodi.batch`; False when the scalar path is to settle instead."""
+    if not use_columnar(claims):
+        return False
+    from tuodi.batch import files
+    from tuodi.batch.columnar import NO_BEGIN, NO_END, settle_columns
+
+    pol = load_policy(policy, overlay)
+    try:
+        psn, insutype = files.read_persons(persons)
+        if identities:
+            ids = files.read_identities(identities, psn)
+        else:
+            ids = (np.zeros(0, np.int64), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
+        clm = files.read_claims(claims, psn, pol)
+    except files.Unusual:
+        return False
+    sts = read_stats(stats) if stats else {}
+    result = settle_columns(pol, files.inputs(insutype, ids, clm), sts)
+    report_notes(pol.id, result.notes, strict)
+    files.write_settlements(out_path, clm, result)
+    err.print(f"tuodi: settled {len(clm.person)} claim(s) of {files.person_count(clm)} "
+              f"person(s) under {pol.id}; wrote {out_path}", markup=False)
+    return True
+
+
+@app.command()
+@guarded
+def synth(
+    persons: int = typer.Option(..., "--persons", min=0, help="number of persons"),
+    year: int = typer.Option(..., "--year", help="calendar year of the claims"),
+    policy: str = typer.Option(..., "--policy", help=f"jurisdiction: {', '.join(JURISDICTIONS)}"),
+    seed: int = typer.Option(0, "--seed", help="random seed: the same seed gives the same files"),
+    out: Path = typer.Option(..., "--out", help="folder for persons, identities and claims"),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
+) -> None:
+    """Write a synthetic population (persons, identities, a year of claims) in the contract formats."""
+    from tuodi.batch.synth import synth_files
+    from tuodi.cli.main import Refusal
+
+    if fmt not in ("parquet", "csv"):
+        raise Refusal(f"--format {fmt!r}: use parquet or csv")
+    pol = load_policy(policy)
+    import datetime as dt
+    if not (pol.in_force(dt.date(year, 1, 1)) and pol.in_force(dt.date(year, 12, 31))):
+        raise Refusal(f"--year {year}: {pol.id} is in force {pol.in_force_text()}")
+    written = synth_files(pol, persons, year, seed, out, fmt)
+    for name, (path, rows) in written.items():
+        err.print(f"tuodi: wrote {rows} {name} row(s) to {path}", markup=False)

@@ -114,6 +114,8 @@ def settle(
     strict: bool = typer.Option(False, "--strict", help="an undefined rule is an error"),
 ) -> None:
     """Settle every claim: basic insurance → critical illness → assistance → tilted assistance."""
+    if batch_commands.settle_columnar(policy, persons, identities, claims, out_path, stats, overlay, strict):
+        return  # large inputs: the columnar path (tuodi.batch), the same results
     pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
     result = run_settlement(pol, psn, ids, clm, sts)
     report_notes(pol.id, result.notes, strict)

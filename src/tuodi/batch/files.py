@@ -1,0 +1,428 @@
+"""Reading the contract's input files straight into columns, and writing settlements from columns.
+
+The refusals are those of `tuodi.io.tables`, with the same file, row, column and words: every
+check is first made on whole columns; the first row any check flags is then checked again by
+`tuodi.io.tables`' own cell parsers, in the scalar reader's order, which raises its message.
+A value the vectorised parsers do not read (an unusual but valid spelling such as `1e3` or
+`+5` for an amount) raises `Unusual`, and the caller settles through the scalar readers and the
+engine instead: slower, never different.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
+from tuodi.engine.model import Person
+from tuodi.io.tables import (BOOLEANS, CLAIM_REQUIRED, MED_TYPE_CODES, InputError, Table, _cell,
+                             parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
+                             parse_insutype, parse_med_type)
+from tuodi.io.write import SETTLEMENT_COLUMNS
+from tuodi.policy import CATEGORY_BY_NAME, Policy
+from tuodi.policy.schema import CATEGORIES
+
+# Python's str.strip() whitespace (Rust's White_Space plus the four ASCII separators)
+_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+               "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_EPOCH = pl.date(1970, 1, 1)
+
+
+class Unusual(Exception):
+    """A value the columnar readers do not read, though the scalar readers may accept it."""
+
+
+def read_frame(path: str | Path) -> tuple[Path, pl.DataFrame]:
+    """Read a CSV (all text) or Parquet (native types) file as `tuodi.io.tables.read_table` does."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        elif suffix in (".parquet", ".pq"):
+            frame = pl.read_parquet(path)
+        else:
+            raise InputError(path, "unknown file type: use .csv or .parquet")
+    except InputError:
+        raise
+    except Exception as e:  # polars raises several kinds on a malformed file
+        raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
+    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+    return path, frame
+
+
+def _require(path: Path, frame: pl.DataFrame, *columns: str) -> None:
+    Table(path, frame).require(*columns)
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Series:
+    """The cell as the scalar reader sees it: text, stripped, empty as null."""
+    if column not in frame.columns:
+        return pl.Series(column, [None] * frame.height, dtype=pl.Utf8)
+    s = frame[column]
+    if s.dtype != pl.Utf8:
+        s = s.cast(pl.Utf8)
+    s = s.str.strip_chars(_WHITESPACE)
+    return s.set(s == "", None) if s.null_count() < len(s) else s
+
+
+def _raw(frame: pl.DataFrame, column: str, i: int) -> str | None:
+    if column not in frame.columns:
+        return None
+    v = frame[column][i]
+    if v is None or isinstance(v, str):
+        return v
+    return pl.Series([v], dtype=frame[column].dtype).cast(pl.Utf8)[0]
+
+
+def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fen, present, bad): bad where the scalar parser might refuse or read otherwise."""
+    s = frame[column] if column in frame.columns else None
+    if s is not None and isinstance(s.dtype, pl.Decimal) and (s.dtype.scale or 0) <= 2:
+        present = s.is_not_null().to_numpy()
+        fen = (s * 100).cast(pl.Int64).fill_null(0).to_numpy()
+        return fen, present, fen < 0
+    t = _text(frame, column)
+    parts = t.str.extract_groups(r"^(\d{1,15})(?:\.(\d*))?$")
+    whole = parts.struct.field("1")
+    frac = parts.struct.field("2").fill_null("")
+    ok = whole.is_not_null() & frac.str.slice(2).str.replace_all("0", "").eq("")
+    cents = frac.str.slice(0, 2).str.pad_end(2, "0")
+    fen = (whole.cast(pl.Int64, strict=False) * 100 + cents.cast(pl.Int64, strict=False)).fill_null(0)
+    present = t.is_not_null().to_numpy()
+    return fen.to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
+
+
+def _date(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days since 1970, present, bad)."""
+    s = frame[column] if column in frame.columns else None
+    if s is not None and s.dtype == pl.Date:
+        present = s.is_not_null().to_numpy()
+        return s.cast(pl.Int32).fill_null(0).to_numpy(), present, np.zeros(len(s), dtype=bool)
+    t = _text(frame, column)
+    d = t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    ok = t.str.contains(r"^\d{4}-\d{2}-\d{2}$") & d.is_not_null()
+    present = t.is_not_null().to_numpy()
+    return d.cast(pl.Int32).fill_null(0).to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
+
+
+def _mapped(frame: pl.DataFrame, column: str, mapping: dict, lower: bool = False):
+    """(code, present, bad) for a value looked up in `mapping` (booleans, med_types, …)."""
+    s = frame[column] if column in frame.columns else None
+    if s is not None and s.dtype == pl.Boolean and set(mapping) >= {"true", "false"}:
+        present = s.is_not_null().to_numpy()
+        return s.fill_null(False).to_numpy().astype(np.int64), present, np.zeros(len(s), dtype=bool)
+    t = _text(frame, column)
+    if lower:
+        t = t.str.to_lowercase()
+    values = sorted(set(mapping.values()), key=str)
+    codes = {k: values.index(v) for k, v in mapping.items()}
+    code = t.replace_strict(codes, default=None, return_dtype=pl.Int64)
+    present = t.is_not_null().to_numpy()
+    return code.fill_null(0).to_numpy(), present, present & code.is_null().to_numpy()
+
+
+def _first(*flags: np.ndarray) -> int | None:
+    bad = np.logical_or.reduce(flags) if len(flags) > 1 else flags[0]
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if len(hits) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# persons
+
+
+def read_persons(path: str | Path) -> tuple[pl.Series, np.ndarray]:
+    """psn_no (stripped) and insutype codes; refuses as `tuodi.io.tables.read_persons`."""
+    path, f = read_frame(path)
+    _require(path, f, "psn_no")
+    psn = _text(f, "psn_no")
+    dup = (psn.is_duplicated() & ~psn.is_first_distinct()).to_numpy() & psn.is_not_null().to_numpy()
+    flags = [psn.is_null().to_numpy(), dup]
+    if "certno" in f.columns:
+        flags.append(_bad_certno(_text(f, "certno")))
+    ins, ins_present, ins_bad = _mapped(f, "insutype", {"390": "390", "310": "310"})
+    _, _, brdy_bad = _date(f, "brdy")
+    _, _, late_bad = _mapped(f, "late_stage_major_disease", BOOLEANS, lower=True)
+    row = _first(*flags, ins_bad, brdy_bad, late_bad) if f.height else None
+    if row is not None:
+        _person_row(path, f, row)
+    values = sorted({"390", "310"})
+    insutype = np.where(ins_present, np.array([INSUTYPES.index(v) for v in values])[ins], 0).astype(np.int8)
+    return psn, insutype
+
+
+def _bad_certno(t: pl.Series) -> np.ndarray:
+    present = t.is_not_null()
+    shape_ok = t.str.contains(r"^\d{17}[\dXx]$").fill_null(False)
+    digits = t.str.slice(0, 17)
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    frame = pl.DataFrame({"d": digits})
+    total = frame.select(pl.sum_horizontal(
+        [pl.col("d").str.slice(k, 1).cast(pl.Int64, strict=False) * w for k, w in enumerate(weights)]
+    )).to_series()
+    check = (total % 11).replace_strict({i: c for i, c in enumerate("10X98765432")}, default=None,
+                                        return_dtype=pl.Utf8)
+    ok = shape_ok & (check == t.str.slice(17, 1).str.to_uppercase()).fill_null(False)
+    return (present & ~ok).to_numpy()
+
+
+def _person_row(path: Path, f: pl.DataFrame, i: int) -> None:
+    """`tuodi.io.tables.read_persons` on row i (0-based) alone: raises its message."""
+    t, r = Table(path, f), i + 1
+    psn_no = _cell(t, r, "psn_no", _raw(f, "psn_no", i), str, required=True)
+    earlier = _text(f.head(i), "psn_no")
+    if (earlier == psn_no).any():
+        raise InputError(path, f"duplicate psn_no {psn_no!r}", r, "psn_no")
+    if "certno" in f.columns:
+        _cell(t, r, "certno", _raw(f, "certno", i), parse_certno)
+    _cell(t, r, "insutype", _raw(f, "insutype", i), parse_insutype, default="390")
+    _cell(t, r, "brdy", _raw(f, "brdy", i), parse_date)
+    _cell(t, r, "late_stage_major_disease", _raw(f, "late_stage_major_disease", i), parse_bool, default=False)
+    raise Unusual(f"{path} row {r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# identities
+
+
+def read_identities(path: str | Path, persons: pl.Series) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    path, f = read_frame(path)
+    _require(path, f, "psn_no", "category")
+    psn = _text(f, "psn_no")
+    index = _person_index(psn, persons)
+    beg, beg_present, beg_bad = _date(f, "begndate")
+    end, end_present, end_bad = _date(f, "enddate")
+    cat = _text(f, "category")
+    slug = cat.replace_strict(CATEGORY_BY_NAME, default=None, return_dtype=pl.Utf8)
+    flags = [psn.is_null().to_numpy(), index < 0, beg_bad, end_bad,
+             beg_present & end_present & ~beg_bad & ~end_bad & (end < beg),
+             cat.is_null().to_numpy(), slug.is_null().to_numpy()]
+    row = _first(*flags) if f.height else None
+    if row is not None:
+        _identity_row(path, f, row, persons)
+    return (index, slug.to_list(), np.where(beg_present, beg, NO_BEGIN).astype(np.int32),
+            np.where(end_present, end, NO_END).astype(np.int32))
+
+
+def _person_index(psn: pl.Series, persons: pl.Series) -> np.ndarray:
+    """Row of each psn_no in the persons file, -1 when absent (or empty)."""
+    lookup = pl.DataFrame({"psn_no": persons, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
+    joined = pl.DataFrame({"psn_no": psn}).join(lookup, on="psn_no", how="left", maintain_order="left")
+    return joined["i"].fill_null(-1).to_numpy()
+
+
+def _identity_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series) -> None:
+    t, r = Table(path, f), i + 1
+    psn_no = _cell(t, r, "psn_no", _raw(f, "psn_no", i), str, required=True)
+    if not (persons == psn_no).any():
+        raise InputError(path, f"unknown person {psn_no!r} (not in the persons file)", r, "psn_no")
+    begin = _cell(t, r, "begndate", _raw(f, "begndate", i), parse_date)
+    end = _cell(t, r, "enddate", _raw(f, "enddate", i), parse_date)
+    if begin and end and end < begin:
+        raise InputError(path, f"enddate {end} is before begndate {begin}", r, "enddate")
+    _cell(t, r, "category", _raw(f, "category", i), parse_category, required=True)
+    raise Unusual(f"{path} row {r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# claims
+
+
+class Claims:
+    """The claims file as columns: the inputs of the settlement and the echoed fields."""
+
+    def __init__(self, setl_id, psn_no, date, med, medfee, inscp, hifp, hifmi, hifmi_given, referred,
+                 in_province, out_of_area, person):
+        self.setl_id, self.psn_no, self.date, self.med = setl_id, psn_no, date, med
+        self.medfee, self.inscp, self.hifp = medfee, inscp, hifp
+        self.hifmi, self.hifmi_given = hifmi, hifmi_given
+        self.referred, self.in_province, self.out_of_area = referred, in_province, out_of_area
+        self.person = person
+
+
+def read_claims(path: str | Path, persons: pl.Series, policy: Policy) -> Claims:
+    path, f = read_frame(path)
+    _require(path, f, *CLAIM_REQUIRED)
+    n = f.height
+    sid = _text(f, "setl_id")
+    psn = _text(f, "psn_no")
+    index = _person_index(psn, persons)
+    day, day_present, day_bad = _date(f, "setl_date")
+    start = day_number(policy.model.in_force.start)
+    end = day_number(policy.model.in_force.end) if policy.model.in_force.end else NO_END
+    med, med_present, med_bad = _mapped(f, "med_type", MED_TYPE_CODES, lower=True)
+    amounts = {c: _amount(f, c) for c in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
+                                          "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay")}
+    medfee, medfee_p, medfee_bad = amounts["medfee_sumamt"]
+    own, _, own_bad = amounts["fulamt_ownpay_amt"]
+    over, _, over_bad = amounts["overlmt_selfpay"]
+    pre, _, pre_bad = amounts["preselfpay_amt"]
+    expected = medfee - own - over - pre
+    inscp, inscp_p, inscp_bad = amounts["inscp_scp_amt"]
+    inscp = np.where(inscp_p, inscp, expected)
+    hifp, hifp_p, hifp_bad = amounts["hifp_pay"]
+    hifmi, hifmi_p, hifmi_bad = amounts["hifmi_pay"]
+    bools = {c: _mapped(f, c, BOOLEANS, lower=True) for c in ("referred", "in_province", "out_of_area")}
+    flags = [
+        sid.is_null().to_numpy(),
+        (sid.is_duplicated() & ~sid.is_first_distinct()).to_numpy() & sid.is_not_null().to_numpy(),
+        index < 0, ~day_present, day_bad, day_present & ((day < start) | (day > end)),
+        ~med_present, med_bad, ~medfee_p, medfee_bad, own_bad, over_bad, pre_bad, expected < 0,
+        inscp_bad, inscp != expected, ~hifp_p, hifp_bad, hifp > inscp,
+        hifmi_bad, hifmi_p & (hifmi > inscp - hifp),
+        *[b[2] for b in bools.values()],
+    ]
+    row = _first(*flags) if n else None
+    if row is not None:
+        _claim_row(path, f, row, persons, policy)
+    values = sorted(set(MED_TYPE_CODES.values()), key=str)
+    med_index = np.array([MED_TYPES.index(v) for v in values], dtype=np.int8)[med]
+
+    def boolean(name, default):
+        code, present, _ = bools[name]
+        return np.where(present, code == 1, default)   # codes: False 0, True 1
+
+    return Claims(sid, psn, day.astype(np.int32), med_index, medfee, inscp, hifp, np.where(hifmi_p, hifmi, 0),
+                  hifmi_p, boolean("referred", True), boolean("in_province", True),
+                  boolean("out_of_area", False), index)
+
+
+def _claim_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series, policy: Policy) -> None:
+    """`tuodi.io.tables.read_claims` on row i (0-based) alone: raises its message."""
+    t, r = Table(path, f), i + 1
+
+    def cell(column, parse, default=None, required=False):
+        return _cell(t, r, column, _raw(f, column, i), parse, default, required)
+
+    setl_id = cell("setl_id", str, required=True)
+    if (_text(f.head(i), "setl_id") == setl_id).any():
+        raise InputError(path, f"duplicate setl_id {setl_id!r}", r, "setl_id")
+    psn_no = cell("psn_no", str, required=True)
+    if not (persons == psn_no).any():
+        raise InputError(path, f"unknown person {psn_no!r} (not in the persons file)", r, "psn_no")
+    day = cell("setl_date", parse_date, required=True)
+    if not policy.in_force(day):
+        raise InputError(path, f"no policy in force on {day} for {policy.id} "
+                         f"(in force {policy.in_force_text()})", r, "setl_date")
+    cell("med_type", parse_med_type, required=True)
+    medfee = cell("medfee_sumamt", parse_amount_fen, required=True)
+    ownpay = cell("fulamt_ownpay_amt", parse_amount_fen, default=0)
+    overlmt = cell("overlmt_selfpay", parse_amount_fen, default=0)
+    preself = cell("preselfpay_amt", parse_amount_fen, default=0)
+    expected = medfee - ownpay - overlmt - preself
+    if expected < 0:
+        raise InputError(path, "inconsistent amounts: fulamt_ownpay_amt + overlmt_selfpay + "
+                         "preselfpay_amt exceed medfee_sumamt", r, "medfee_sumamt")
+    inscp = cell("inscp_scp_amt", parse_amount_fen, default=expected)
+    if inscp != expected:
+        raise InputError(path, "inconsistent amounts: inscp_scp_amt must be medfee_sumamt − "
+                         "fulamt_ownpay_amt − overlmt_selfpay − preselfpay_amt "
+                         f"= {expected / 100:.2f}", r, "inscp_scp_amt")
+    hifp = cell("hifp_pay", parse_amount_fen, required=True)
+    if hifp > inscp:
+        raise InputError(path, "inconsistent amounts: hifp_pay exceeds inscp_scp_amt", r, "hifp_pay")
+    hifmi = cell("hifmi_pay", parse_amount_fen)
+    if hifmi is not None and hifmi > inscp - hifp:
+        raise InputError(path, "inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay",
+                         r, "hifmi_pay")
+    cell("referred", parse_bool, default=True)
+    cell("in_province", parse_bool, default=True)
+    cell("out_of_area", parse_bool, default=False)
+    raise Unusual(f"{path} row {r}")
+
+
+def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
+    ident_psn, ident_cat, ident_begin, ident_end = identities
+    return Inputs(
+        person_insutype=persons_insutype, ident_psn=ident_psn.astype(np.int64),
+        ident_category=ident_cat, ident_begin=ident_begin, ident_end=ident_end,
+        claim_psn=claims.person.astype(np.int64), claim_date=claims.date, claim_med=claims.med,
+        inscp=claims.inscp, hifp=claims.hifp, hifmi=claims.hifmi, hifmi_given=claims.hifmi_given,
+        referred=claims.referred, in_province=claims.in_province, out_of_area=claims.out_of_area,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def _decimal(values: np.ndarray, null: np.ndarray | None) -> pa.Array:
+    """Integer fen -> decimal128(18, 2) holding the same digits."""
+    words = np.empty(2 * len(values), dtype=np.int64)
+    words[0::2] = values
+    words[1::2] = values >> 63
+    validity, nulls = None, 0
+    if null is not None and null.any():
+        validity = pa.array(~null).buffers()[1]
+        nulls = int(null.sum())
+    return pa.Array.from_buffers(pa.decimal128(18, 2), len(values), [validity, pa.py_buffer(words)],
+                                 null_count=nulls)
+
+
+def _yuan_text(values: np.ndarray, null: np.ndarray | None) -> pl.Series:
+    s = pl.Series(values)
+    a = s.abs()
+    text = (a // 100).cast(pl.Utf8) + "." + (a % 100).cast(pl.Utf8).str.zfill(2)
+    text = pl.select(pl.when(s < 0).then("-" + text).otherwise(text)).to_series()
+    if null is not None and null.any():
+        text = text.set(pl.Series(null), None)
+    return text
+
+
+def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
+    """The settlements file (CONTRACT.md) from columns, atomically, as `tuodi.io.write` writes it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputError(path, "unknown file type for --out: use .csv or .parquet")
+    if not path.parent.exists():
+        raise InputError(path, f"the folder {path.parent} does not exist")
+    fund_null = out.hifmi_null | out.maf_null | out.tilt_null
+    fund = claims.hifp + out.hifmi + out.maf + out.tilt
+    amounts = {
+        "medfee_sumamt": (claims.medfee, None), "inscp_scp_amt": (claims.inscp, None),
+        "hifp_pay": (claims.hifp, None), "hifmi_pay": (out.hifmi, out.hifmi_null),
+        "maf_pay": (out.maf, out.maf_null), "tilt_pay": (out.tilt, out.tilt_null),
+        "fund_pay_sumamt": (fund, fund_null), "psn_part_amt": (claims.medfee - fund, fund_null),
+    }
+    category = pl.Series("category", out.category).replace_strict(
+        dict(enumerate(CATEGORIES)), default=None, return_dtype=pl.Utf8)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame = pl.DataFrame({
+                "setl_id": claims.setl_id, "psn_no": claims.psn_no,
+                "setl_date": pl.Series(claims.date, dtype=pl.Int32).cast(pl.Date).cast(pl.Utf8),
+                "category": category,
+                **{c: _yuan_text(v, m) for c, (v, m) in amounts.items()},
+            })
+            frame.write_csv(tmp, line_terminator="\r\n", null_value="", quote_style="necessary")
+        else:
+            arrays = [claims.setl_id.to_arrow().cast(pa.string()), claims.psn_no.to_arrow().cast(pa.string()),
+                      pa.array(claims.date.astype(np.int32), type=pa.int32()).cast(pa.date32()),
+                      category.to_arrow().cast(pa.string())]
+            arrays += [_decimal(np.ascontiguousarray(v, dtype=np.int64), m) for v, m in amounts.values()]
+            schema = pa.schema([pa.field(c, a.type) for c, a in zip(SETTLEMENT_COLUMNS, arrays)])
+            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def person_count(claims: Claims) -> int:
+    return int(np.unique(claims.person).size) if len(claims.person) else 0
+
+
+__all__ = ["Claims", "Unusual", "inputs", "person_count", "read_claims", "read_identities",
+           "read_persons", "write_settlements", "Person"]
