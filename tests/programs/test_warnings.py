@@ -108,7 +108,7 @@ def test_qinghai_employees_above_last_years_average_wage(tuodi):
     assert r.exit_code == 0, r.stderr
     assert [(row["psn_no"], row["rule"], row["value"], row["threshold"], row["notify"]) for row in r.rows] == [
         ("E1", "employee_over_average_wage", "105000.00", "100000.00", "medical_security")]
-    assert "warnings.employee_over_average_wage is undefined" in r.stderr
+    assert "warnings.employee_over_average_wage cannot be evaluated" in r.stderr
 
 
 def test_quzhou_monitoring_line_is_not_quantified(tuodi):

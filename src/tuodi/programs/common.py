@@ -49,15 +49,23 @@ class ProgramNotes:
     undefined: Counter = field(default_factory=Counter)
     reasons: dict = field(default_factory=dict)
 
-    def add(self, program: str, rule_id: str, category: str | None, reason: str) -> None:
+    #: keys whose rule is quantified but whose figure is unknown (an empty amount upstream)
+    unknown_figure: set = field(default_factory=set)
+
+    def add(self, program: str, rule_id: str, category: str | None, reason: str,
+            unknown_figure: bool = False) -> None:
         key = (program, rule_id, category or "")
         self.undefined[key] += 1
         self.reasons.setdefault(key, reason)
+        if unknown_figure:
+            self.unknown_figure.add(key)
 
     def lines(self, policy_id: str, left: str) -> list[str]:
         out = []
         for (program, rule_id, category), n in sorted(self.undefined.items()):
             who = f" for {category}" if category else ""
-            out.append(f"policy {policy_id}: rule {program}.{rule_id}{who} is undefined: "
+            state = ("cannot be evaluated" if (program, rule_id, category) in self.unknown_figure
+                     else "is undefined")
+            out.append(f"policy {policy_id}: rule {program}.{rule_id}{who} {state}: "
                        f"{left} for {n} person(s) ({self.reasons[(program, rule_id, category)]})")
         return out

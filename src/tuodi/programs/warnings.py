@@ -126,7 +126,8 @@ def evaluate_warnings(policy: Policy, persons: dict[str, Person], identities: It
                 continue
             value = MEASURES[rule.measure](mine)
             if value is None:
-                notes.add("warnings", rule.id, None, "an amount it adds up is empty (undefined upstream)")
+                notes.add("warnings", rule.id, None, "an amount its yearly figure adds up is empty "
+                          "(a settlement rule left undefined)", unknown_figure=True)
                 continue
             if value > line:
                 out.append(Alert(psn_no, year, rule.id, value, line, tuple(rule.notify), rule.contact))
