@@ -207,6 +207,7 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
            "policy": rules.policy.id, "status": "settled" if not dry_run else "pre-settlement"}
     if dry_run:
         return Outcome(200, settlement_json(row), claim.psn_no)
+    row.update({f"net_{c}": pay[c] for c in PAID})
     seq = repo.insert_claim(conn, ci.columns(), key_id)
     repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": paid.category, **pay,
                                        "explanation": explanation})
