@@ -112,10 +112,12 @@ def test_qinghai_employees_above_last_years_average_wage(tuodi):
 
 
 def test_quzhou_monitoring_line_is_not_quantified(tuodi):
-    """衢政办发〔2023〕1号 三(一): 科学设置不同群体的监测标准 — no line is given: undefined, warned."""
+    """衢政办发〔2023〕1号 三(一): 科学设置不同群体的监测标准 — no line is given: undefined, warned; 按风险等级
+    高低 … 共享 — the risk levels are policy data, named but not quantified: warned too."""
     r = tuodi("warn", "quzhou", [("Q", "390")], claims=[("q1", "Q", "2023-06-01", "inpatient", "50000", "20000", "0")])
     assert r.exit_code == 0, r.stderr
     assert r.rows == [] and "warnings.risk_monitoring is undefined" in r.stderr and "衢政办发〔2023〕1号" in r.stderr
+    assert "warnings.risk_levels is undefined" in r.stderr
 
 
 def test_split_by_department_csv_and_xlsx_with_contact_data_where_the_clause_sends_it(tuodi):

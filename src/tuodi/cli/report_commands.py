@@ -173,6 +173,10 @@ def warn(
     report_notes(pol.id, result.notes, strict)
     notes = ProgramNotes()
     alerts = evaluate_warnings(pol, psn, ids, result.settlements, sts, notes)
+    levels = pol.model.risk_levels
+    if levels is not None and levels.levels == "undefined":
+        for _ in {c.psn_no for c in clm}:
+            notes.add("warnings", "risk_levels", None, f"levels named but not quantified ({pol.short_cite(levels.ref)})")
     _program_notes(pol.id, notes, strict, "not evaluated")
     contacts = _contacts(persons) if split is not None else {}
     write_rows(out_path, WARNING_COLUMNS, (

@@ -311,6 +311,25 @@ class Grant(BaseModel):
     once_per_person: bool = True
 
 
+class RiskLevel(BaseModel):
+    """One risk level (风险等级) of an early-warning scheme: its line and who is told."""
+
+    model_config = _STRICT
+    id: str
+    name: str
+    line: DatedMoneyList
+    notify: list[str] = []
+
+
+class RiskLevels(BaseModel):
+    """Risk levels a seed asks for (衢州 三(一) 按风险等级高低将人员信息共享给…相关部门): the levels,
+    or `undefined` when the seed names them without lines."""
+
+    model_config = _STRICT
+    levels: Union[list[RiskLevel], Undefined]
+    ref: str
+
+
 class Target(BaseModel):
     model_config = _STRICT
     id: str
@@ -340,5 +359,5 @@ class PolicyFile(BaseModel):
     warnings: list[WarningRule] = []
     grants: list[Grant] = []
     targets: list[Target] = []
-    risk_levels: dict | None = None
+    risk_levels: RiskLevels | None = None
     notes: list[str] = []
