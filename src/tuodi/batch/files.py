@@ -87,7 +87,8 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     s = frame[column] if column in frame.columns else None
     if s is not None and isinstance(s.dtype, pl.Decimal) and (s.dtype.scale or 0) <= 2:
         present = s.is_not_null().to_numpy()
-        fen = (s * 100).cast(pl.Int64).fill_null(0).to_numpy()
+        fen = _unscaled(s) * 10 ** (2 - (s.dtype.scale or 0))
+        fen = np.where(present, fen, 0)
         return fen, present, fen < 0
     t = _text(frame, column)
     parts = t.str.extract_groups(r"^(\d{1,15})(?:\.(\d*))?$")
@@ -98,6 +99,19 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     fen = (whole.cast(pl.Int64, strict=False) * 100 + cents.cast(pl.Int64, strict=False)).fill_null(0)
     present = t.is_not_null().to_numpy()
     return fen.to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
+
+
+def _unscaled(s: pl.Series) -> np.ndarray:
+    """The integers behind a decimal column (its low 64 bits, checked to be the whole value)."""
+    arr = s.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.decimal128(38, arr.type.scale)) if arr.type.bit_width != 128 else arr
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)[2 * arr.offset:2 * (arr.offset + len(arr))]
+    low, high = words[0::2], words[1::2]
+    if (high != (low >> 63)).any():
+        return (s * 10 ** 0).cast(pl.Int64, strict=False).fill_null(0).to_numpy()  # pragma: no cover
+    return low.copy()
 
 
 def _date(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,20 +127,57 @@ def _date(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.
     return d.cast(pl.Int32).fill_null(0).to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
 
 
-def _mapped(frame: pl.DataFrame, column: str, mapping: dict, lower: bool = False):
-    """(code, present, bad) for a value looked up in `mapping` (booleans, med_types, …)."""
+def _mapped(frame: pl.DataFrame, column: str, parse, values: tuple):
+    """(index into `values`, present, bad) for a value parsed by `parse` (booleans, med_types)."""
     s = frame[column] if column in frame.columns else None
-    if s is not None and s.dtype == pl.Boolean and set(mapping) >= {"true", "false"}:
+    if s is not None and s.dtype == pl.Boolean and values == (False, True):
         present = s.is_not_null().to_numpy()
         return s.fill_null(False).to_numpy().astype(np.int64), present, np.zeros(len(s), dtype=bool)
     t = _text(frame, column)
-    if lower:
-        t = t.str.to_lowercase()
-    values = sorted(set(mapping.values()), key=str)
-    codes = {k: values.index(v) for k, v in mapping.items()}
-    code = t.replace_strict(codes, default=None, return_dtype=pl.Int64)
+    code, parsed = _codes(t, parse)
+    lookup = np.array([values.index(v) for v in parsed] + [0], dtype=np.int64)
     present = t.is_not_null().to_numpy()
-    return code.fill_null(0).to_numpy(), present, present & code.is_null().to_numpy()
+    c = code.fill_null(len(parsed)).to_numpy()
+    return lookup[c], present, present & code.is_null().to_numpy()
+
+
+def _later_duplicates(t: pl.Series) -> np.ndarray:
+    """Rows whose (non-empty) value appeared in an earlier row. Hashes find the candidates (one
+    numpy sort of 64-bit hashes); the strings of those rows alone decide."""
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    h = t.hash().to_numpy()
+    s = np.sort(h)
+    same = s[1:] == s[:-1]
+    out = np.zeros(n, dtype=bool)
+    if same.any():
+        rows = np.flatnonzero(np.isin(h, s[1:][same]))
+        sub = t.gather(rows)
+        later = (~sub.is_first_distinct() & sub.is_not_null()).to_numpy()
+        out[rows[later]] = True
+    return out
+
+
+def _codes(t: pl.Series, parse) -> tuple[pl.Series, list]:
+    """Low-cardinality text (med_type, booleans, insutype): each distinct value parsed once.
+    Returns the row's index into the list of parsed values (null where unparsable)."""
+    cat = t.cast(pl.Categorical)
+    names = pl.DataFrame({"c": cat}).select(pl.col("c").unique().drop_nulls()).with_columns(
+        code=pl.col("c").to_physical().cast(pl.Int64), name=pl.col("c").cast(pl.Utf8))
+    parsed, lookup = [], np.full(int(names["code"].max() or 0) + 2, -1, dtype=np.int64)
+    for code, u in zip(names["code"].to_list(), names["name"].to_list()):
+        try:
+            v = parse(u)
+        except (ValueError, KeyError):
+            continue
+        if v not in parsed:
+            parsed.append(v)
+        lookup[code] = parsed.index(v)
+    phys = cat.to_physical().cast(pl.Int64).fill_null(len(lookup) - 1).to_numpy()
+    c = lookup[phys]
+    code = pl.Series(c).set(pl.Series(c < 0), None)
+    return code, parsed
 
 
 def _first(*flags: np.ndarray) -> int | None:
@@ -144,34 +195,40 @@ def read_persons(path: str | Path) -> tuple[pl.Series, np.ndarray]:
     path, f = read_frame(path)
     _require(path, f, "psn_no")
     psn = _text(f, "psn_no")
-    dup = (psn.is_duplicated() & ~psn.is_first_distinct()).to_numpy() & psn.is_not_null().to_numpy()
-    flags = [psn.is_null().to_numpy(), dup]
+    flags = [psn.is_null().to_numpy(), _later_duplicates(psn)]
     if "certno" in f.columns:
         flags.append(_bad_certno(_text(f, "certno")))
-    ins, ins_present, ins_bad = _mapped(f, "insutype", {"390": "390", "310": "310"})
+    ins, ins_present, ins_bad = _mapped(f, "insutype", parse_insutype, INSUTYPES)
     _, _, brdy_bad = _date(f, "brdy")
-    _, _, late_bad = _mapped(f, "late_stage_major_disease", BOOLEANS, lower=True)
+    _, _, late_bad = _mapped(f, "late_stage_major_disease", parse_bool, (False, True))
     row = _first(*flags, ins_bad, brdy_bad, late_bad) if f.height else None
     if row is not None:
         _person_row(path, f, row)
-    values = sorted({"390", "310"})
-    insutype = np.where(ins_present, np.array([INSUTYPES.index(v) for v in values])[ins], 0).astype(np.int8)
+    insutype = np.where(ins_present, ins, 0).astype(np.int8)
     return psn, insutype
 
 
 def _bad_certno(t: pl.Series) -> np.ndarray:
-    present = t.is_not_null()
-    shape_ok = t.str.contains(r"^\d{17}[\dXx]$").fill_null(False)
-    digits = t.str.slice(0, 17)
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    frame = pl.DataFrame({"d": digits})
-    total = frame.select(pl.sum_horizontal(
-        [pl.col("d").str.slice(k, 1).cast(pl.Int64, strict=False) * w for k, w in enumerate(weights)]
-    )).to_series()
-    check = (total % 11).replace_strict({i: c for i, c in enumerate("10X98765432")}, default=None,
-                                        return_dtype=pl.Utf8)
-    ok = shape_ok & (check == t.str.slice(17, 1).str.to_uppercase()).fill_null(False)
-    return (present & ~ok).to_numpy()
+    """GB 11643 check digits of the present certno values, on an (n, 18) byte matrix."""
+    present = t.is_not_null().to_numpy()
+    eighteen = (t.str.len_bytes() == 18).fill_null(False).to_numpy()
+    ok = np.zeros(len(t), dtype=bool)
+    rows = np.flatnonzero(eighteen)
+    if len(rows):
+        arr = t.gather(rows).cast(pl.Binary).to_arrow()
+        arr = arr.combine_chunks() if hasattr(arr, "combine_chunks") else arr
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if arr.type == pa.large_binary() else np.int32)
+        start = offsets[arr.offset]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[start:start + 18 * len(rows)].reshape(-1, 18)
+        digits = data[:, :17].astype(np.int64) - ord("0")
+        last = data[:, 17]
+        shape_ok = ((digits >= 0) & (digits <= 9)).all(axis=1) & (
+            ((last >= ord("0")) & (last <= ord("9"))) | (last == ord("X")) | (last == ord("x")))
+        weights = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2))
+        expect = np.frombuffer(b"10X98765432", dtype=np.uint8)[(digits * weights).sum(axis=1) % 11]
+        upper = np.where(last == ord("x"), ord("X"), last)
+        ok[rows] = shape_ok & (expect == upper)
+    return present & ~ok
 
 
 def _person_row(path: Path, f: pl.DataFrame, i: int) -> None:
@@ -213,10 +270,22 @@ def read_identities(path: str | Path, persons: pl.Series) -> tuple[np.ndarray, l
 
 
 def _person_index(psn: pl.Series, persons: pl.Series) -> np.ndarray:
-    """Row of each psn_no in the persons file, -1 when absent (or empty)."""
-    lookup = pl.DataFrame({"psn_no": persons, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
-    joined = pl.DataFrame({"psn_no": psn}).join(lookup, on="psn_no", how="left", maintain_order="left")
-    return joined["i"].fill_null(-1).to_numpy()
+    """Row of each psn_no in the persons file, -1 when absent (or empty): a join on 64-bit
+    hashes, each match then confirmed on the strings."""
+    ph = persons.hash()
+    if ph.is_duplicated().any():  # two persons with one hash: join on the strings themselves
+        lookup = pl.DataFrame({"k": persons, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
+        keys = psn
+    else:
+        lookup = pl.DataFrame({"k": ph, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
+        keys = psn.hash()
+    joined = pl.DataFrame({"k": keys}).join(lookup, on="k", how="left", maintain_order="left")["i"]
+    index = joined.fill_null(-1).to_numpy()
+    found = index >= 0
+    if found.any():
+        same = (persons.gather(np.maximum(index, 0)) == psn).fill_null(False).to_numpy()
+        index = np.where(found & same, index, -1)
+    return index
 
 
 def _identity_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series) -> None:
@@ -258,7 +327,7 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy) -> Claims:
     day, day_present, day_bad = _date(f, "setl_date")
     start = day_number(policy.model.in_force.start)
     end = day_number(policy.model.in_force.end) if policy.model.in_force.end else NO_END
-    med, med_present, med_bad = _mapped(f, "med_type", MED_TYPE_CODES, lower=True)
+    med, med_present, med_bad = _mapped(f, "med_type", parse_med_type, MED_TYPES)
     amounts = {c: _amount(f, c) for c in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
                                           "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay")}
     medfee, medfee_p, medfee_bad = amounts["medfee_sumamt"]
@@ -270,10 +339,10 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy) -> Claims:
     inscp = np.where(inscp_p, inscp, expected)
     hifp, hifp_p, hifp_bad = amounts["hifp_pay"]
     hifmi, hifmi_p, hifmi_bad = amounts["hifmi_pay"]
-    bools = {c: _mapped(f, c, BOOLEANS, lower=True) for c in ("referred", "in_province", "out_of_area")}
+    bools = {c: _mapped(f, c, parse_bool, (False, True)) for c in ("referred", "in_province", "out_of_area")}
     flags = [
         sid.is_null().to_numpy(),
-        (sid.is_duplicated() & ~sid.is_first_distinct()).to_numpy() & sid.is_not_null().to_numpy(),
+        _later_duplicates(sid),
         index < 0, ~day_present, day_bad, day_present & ((day < start) | (day > end)),
         ~med_present, med_bad, ~medfee_p, medfee_bad, own_bad, over_bad, pre_bad, expected < 0,
         inscp_bad, inscp != expected, ~hifp_p, hifp_bad, hifp > inscp,
@@ -283,8 +352,7 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy) -> Claims:
     row = _first(*flags) if n else None
     if row is not None:
         _claim_row(path, f, row, persons, policy)
-    values = sorted(set(MED_TYPE_CODES.values()), key=str)
-    med_index = np.array([MED_TYPES.index(v) for v in values], dtype=np.int8)[med]
+    med_index = med.astype(np.int8)
 
     def boolean(name, default):
         code, present, _ = bools[name]
