@@ -192,9 +192,10 @@ class _Schedules:
     def annual_amount(self, sid: np.ndarray, base: np.ndarray) -> np.ndarray:
         """F(base) for each row under schedule `sid` (>= 0): `Schedule.annual_amount` on arrays."""
         out = np.zeros(len(base), dtype=np.int64)
-        for s in np.unique(sid):
-            sel = sid == s
-            b = base[sel]
+        present = np.flatnonzero(np.bincount(sid, minlength=len(self.params)))
+        for s in present:
+            sel = None if len(present) == 1 else sid == s
+            b = base if sel is None else base[sel]
             sched = self.params[s]
             scaled = np.zeros(len(b), dtype=np.int64)
             starts = [st for st, _ in sched.segments]
@@ -208,6 +209,8 @@ class _Schedules:
                 amount = np.minimum(amount, sched.cap)
             if sched.trigger_scaled is not None:
                 amount = np.where(b * BP <= sched.trigger_scaled, 0, amount)
+            if sel is None:
+                return amount
             out[sel] = amount
         return out
 
@@ -402,7 +405,10 @@ class _Settler:
         undef_med = np.array([[m in r.undefined_med_types for m in MED_TYPES] for r in rules]
                              or [[False] * n_med])
         req_ref = np.array([r.requires_referral_in_province for r in rules] or [False])
-        sched_tab = [self.schedules.table(tier, r) for r in rules]
+        span = self.schedules.span
+        sched_flat = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
+            if rules else np.zeros(0, dtype=np.int64)
+        covers_flat, undef_flat = covers.ravel(), undef_med.ravel()
         not_excluded = ~(self.out_of_area & ~self.referred) if exclude_unref else np.ones(n, bool)
         ref_in_prov = self.referred & self.in_province
 
@@ -414,25 +420,29 @@ class _Settler:
         blocked = np.zeros(n, dtype=bool)   # an active candidate covers the claim or leaves it undefined
         count = tc.count[self.prof]
         for s in range(tc.table.shape[1]):
-            idx = np.flatnonzero(count > s) if s else np.flatnonzero(count > 0)
+            idx = np.flatnonzero(count > s)
             if len(idx) == 0:
                 continue
-            cand = tc.table[self.prof[idx], s]
-            med = self.med[idx]
+            full = len(idx) == n   # every claim has this slot: no gathers
+
+            def take(a):
+                return a if full else a[idx]
+
+            cand = tc.table[take(self.prof), s]
+            med = take(self.med)
             cat = tc.cat[cand]
             active = self.holds.active(idx, cat, tier)
-            cov = covers[cand, med]
-            und = undef_med[cand, med]
-            elig = cov & not_excluded[idx] & (~req_ref[cand] | ref_in_prov[idx])
+            rm = cand * n_med + med
+            cov = covers_flat[rm]
+            und = undef_flat[rm]
+            elig = cov & take(not_excluded)
+            if req_ref.any():
+                elig &= ~req_ref[cand] | take(ref_in_prov)
             adds = active & elig
-            starts, local = _local(self.group[idx])
-            cum = seg_cumsum(np.where(adds, base[idx], 0), starts, local)
-            poisoned = seg_cumany(adds & base_null[idx], starts, local)
-            sid = np.full(len(idx), -1, dtype=np.int64)
-            day = self.date[idx] - self.day0
-            for c in np.unique(cand):
-                sel = cand == c
-                sid[sel] = sched_tab[c][day[sel]]
+            starts, local = (self.starts, self.local) if full else _local(self.group[idx])
+            cum = seg_cumsum(np.where(adds, take(base), 0), starts, local)
+            poisoned = seg_cumany(adds & take(base_null), starts, local)
+            sid = sched_flat[cand * span + (take(self.date) - self.day0)]
             defined = sid >= 0
             cand_undef = active & (und | (~defined & cov) | (defined & poisoned))
             kind = np.where(und, _NAMED, np.where(~defined, _SCHED, _EARLIER)).astype(np.int8)

@@ -1,0 +1,194 @@
+"""Benchmark of batch settlement (issue 3): a city's year of claims, Parquet in -> Parquet out.
+
+    .venv/bin/python benchmarks/batch.py [--sizes 1000000,10000000] [--runs 3] [--policy harbin]
+
+For each size it synthesises a population with about ten claims per person (`tuodi synth`, not
+timed), then times `tuodi settle` end to end in a fresh process (start-up, reading and checking
+the three files, settling, writing the settlements file), with its peak memory from
+`/usr/bin/time -v` (or the children's rusage). In the same run it times:
+
+- the scalar engine (`tuodi.engine.settle`, objects already read) on a 100,000-claim sample of
+  whole persons, per claim: the `scalar_speedup` is columnar claims/s over engine claims/s;
+- a bare numpy floor: claims already in memory as arrays, argsort by person and date, three
+  cumulative threshold/ratio/cap tiers per person-year, differences (`floor compute`); and the
+  same with the Parquet reading of the columns it needs and the writing of three amount columns
+  (`floor io`). `floor_ratio` is the end-to-end seconds over the `floor io` seconds.
+
+The medians of `--runs` runs are printed; the last line is machine-readable.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from tuodi.batch.synth import synth_files  # noqa: E402
+from tuodi.engine import settle as engine_settle  # noqa: E402
+from tuodi.io import read_claims, read_identities, read_persons, read_stats  # noqa: E402
+from tuodi.policy import load_policy  # noqa: E402
+
+TUODI = str(Path(sys.executable).parent / "tuodi")
+STATS = ROOT / "examples" / "harbin" / "stats.csv"
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def settle_once(d: Path, policy: str) -> tuple[float, float]:
+    """One end-to-end `tuodi settle`: (seconds, peak MB)."""
+    out = d / "settlements.parquet"
+    cmd = [TUODI, "settle", "--policy", policy, "--persons", str(d / "persons.parquet"),
+           "--identities", str(d / "identities.parquet"), "--claims", str(d / "claims.parquet"),
+           "--stats", str(STATS), "--out", str(out)]
+    timed = Path("/usr/bin/time").exists()
+    if timed:
+        cmd = ["/usr/bin/time", "-v", *cmd]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"tuodi settle failed: {r.stderr[-2000:]}")
+    if timed:
+        peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
+    else:  # pragma: no cover
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kb / 1024
+
+
+def floor(d: Path, runs: int) -> tuple[float, float]:
+    """The bare numpy baseline: (compute seconds, seconds with Parquet read and write)."""
+    def compute(psn_key, day, r1):
+        order = np.argsort((psn_key << np.uint64(16)) | day.astype(np.uint64), kind="stable")
+        p, base = psn_key[order], r1[order]
+        new = np.r_[True, p[1:] != p[:-1]]
+        starts = np.flatnonzero(new)
+        local = np.cumsum(new) - 1
+        out = []
+        for threshold, bp, cap in ((1_200_000, 6_500, None), (0, 9_000, 10_000_000), (0, 5_000, 2_000_000)):
+            cs = np.cumsum(base)
+            cum = cs - (cs - base)[starts][local]
+            amount = (np.maximum(cum - threshold, 0) * bp + 5_000) // 10_000
+            if cap is not None:
+                amount = np.minimum(amount, cap)
+            prev = np.empty_like(amount)
+            prev[1:] = amount[:-1]
+            prev[starts] = 0
+            paid = amount - prev
+            out.append(paid)
+            base = base - paid
+        result = np.empty((3, len(order)), dtype=np.int64)
+        result[:, order] = out
+        return result
+
+    claims = pl.read_parquet(d / "claims.parquet", columns=["psn_no", "setl_date", "inscp_scp_amt", "hifp_pay"])
+    psn_key = (claims["psn_no"].hash().to_numpy() >> np.uint64(20))
+    day = claims["setl_date"].cast(pl.Int32).to_numpy() - 18_000
+    r1 = ((claims["inscp_scp_amt"] - claims["hifp_pay"]) * 100).cast(pl.Int64).to_numpy()
+    compute_times, io_times = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        compute(psn_key, day, r1)
+        compute_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        c = pl.read_parquet(d / "claims.parquet", columns=["psn_no", "setl_date", "inscp_scp_amt", "hifp_pay"])
+        res = compute(c["psn_no"].hash().to_numpy() >> np.uint64(20),
+                      c["setl_date"].cast(pl.Int32).to_numpy() - 18_000,
+                      ((c["inscp_scp_amt"] - c["hifp_pay"]) * 100).cast(pl.Int64).to_numpy())
+        pq.write_table(pa.table({n: res[i] for i, n in enumerate(("hifmi", "maf", "tilt"))}), d / "floor.parquet")
+        io_times.append(time.perf_counter() - t)
+    return statistics.median(compute_times), statistics.median(io_times)
+
+
+def scalar(d: Path, policy: str, sample: int) -> float:
+    """The scalar engine's claims per second on a sample of whole persons (objects in memory)."""
+    pol = load_policy(policy)
+    claims = pl.read_parquet(d / "claims.parquet")
+    counts = claims.group_by("psn_no", maintain_order=True).len()
+    keep = counts.filter(pl.col("len").cum_sum() <= sample)["psn_no"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        claims.filter(pl.col("psn_no").is_in(keep.implode())).write_parquet(t / "claims.parquet")
+        pl.read_parquet(d / "persons.parquet").filter(pl.col("psn_no").is_in(keep.implode())).write_parquet(t / "persons.parquet")
+        pl.read_parquet(d / "identities.parquet").filter(pl.col("psn_no").is_in(keep.implode())).write_parquet(t / "identities.parquet")
+        psn = read_persons(t / "persons.parquet")
+        ids = read_identities(t / "identities.parquet", psn)
+        clm = read_claims(t / "claims.parquet", psn, pol)
+    stats = read_stats(STATS)
+    start = time.perf_counter()
+    engine_settle(pol, psn, ids, clm, stats)
+    return len(clm) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000000,10000000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--policy", default="harbin")
+    ap.add_argument("--year", type=int, default=2023)
+    ap.add_argument("--sample", type=int, default=100_000)
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="tuodi-bench-"))
+    print(f"machine: {machine()}")
+    print(f"policy {args.policy}, year {args.year}, medians of {args.runs} run(s); work in {work}")
+    pol = load_policy(args.policy)
+    rows = []
+    scalar_rate = None
+    for size in sizes:
+        d = work / f"claims-{size}"
+        if not (d / "claims.parquet").exists():
+            synth_files(pol, max(size // 10 * 102 // 100, 1), args.year, 1, d)
+            table = pq.read_table(d / "claims.parquet")
+            if table.num_rows > size:  # exactly `size` claims: drop the last ones of December
+                pq.write_table(table.slice(0, size), d / "claims.parquet")
+            del table
+        n = pq.ParquetFile(d / "claims.parquet").metadata.num_rows
+        runs = [settle_once(d, args.policy) for _ in range(args.runs)]
+        seconds = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        f_compute, f_io = floor(d, args.runs)
+        if scalar_rate is None:
+            scalar_rate = scalar(d, args.policy, args.sample)
+        rate = n / seconds
+        rows.append((size, n, seconds, rate, peak, f_compute, f_io, seconds / f_io, rate / scalar_rate))
+    print(f"scalar engine: {scalar_rate:,.0f} claims/s on a {args.sample:,}-claim sample (settle only)")
+    print(f"{'target':>10} {'claims':>10} {'seconds':>8} {'claims/s':>11} {'peak MB':>8} "
+          f"{'floor s':>8} {'floor io s':>10} {'floor x':>8} {'vs scalar':>9}")
+    for size, n, seconds, rate, peak, fc, fi, ratio, speedup in rows:
+        print(f"{size:>10,} {n:>10,} {seconds:>8.2f} {rate:>11,.0f} {peak:>8,.0f} {fc:>8.2f} {fi:>10.2f} "
+              f"{ratio:>8.2f} {speedup:>8.0f}x")
+    print("routed to the scalar engine: 0 persons (every case has its columnar form)")
+    size, n, seconds, rate, peak, fc, fi, ratio, speedup = rows[-1]
+    print(f"claims={n} seconds={seconds:.2f} claims_per_s={rate:.0f} peak_mb={peak:.0f} "
+          f"floor_ratio={ratio:.2f} scalar_speedup={speedup:.0f}")
+
+
+if __name__ == "__main__":
+    main()
