@@ -32,6 +32,7 @@ here, and `tests/batch` checks both agree on random populations.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -327,6 +328,16 @@ class _Holds:
         return out
 
 
+class _SubHolds:
+    """`_Holds` seen from a subset of the sorted claims."""
+
+    def __init__(self, holds: _Holds, sub: np.ndarray):
+        self.holds, self.sub = holds, sub
+
+    def active(self, claims: np.ndarray, cat: np.ndarray, tier: str) -> np.ndarray:
+        return self.holds.active(self.sub[claims], cat, tier)
+
+
 # ---------------------------------------------------------------------------------------------
 # one tier
 
@@ -397,6 +408,10 @@ class _Settler:
              given: np.ndarray | None = None, given_mask: np.ndarray | None = None) -> _TierResult:
         n = self.n
         tc = self.tier_cands[tier]
+        count = tc.count[self.prof]
+        sub = np.flatnonzero(count > 0)
+        if len(sub) < n:
+            return self._tier_on(sub, tier, base, base_null, given, given_mask)
         tier_def = self.policy.tier(tier)
         exclude_unref = bool(tier_def and tier_def.exclude_unreferred_out_of_area)
         rules = [c.rule for c in tc.cands]
@@ -418,7 +433,6 @@ class _Settler:
         first_undef = np.full(n, -1, dtype=np.int64)
         undef_kind = np.zeros(n, dtype=np.int8)
         blocked = np.zeros(n, dtype=bool)   # an active candidate covers the claim or leaves it undefined
-        count = tc.count[self.prof]
         for s in range(tc.table.shape[1]):
             idx = np.flatnonzero(count > s)
             if len(idx) == 0:
@@ -488,6 +502,27 @@ class _Settler:
         self._note_undefined(tier, tc, undefined, np.where(any_undef, undef_kind, _EARLIER), cand)
         return _TierResult(amount, undefined, cat)
 
+    def _tier_on(self, sub: np.ndarray, tier: str, base, base_null, given, given_mask) -> _TierResult:
+        """A tier on the claims of persons with candidates only; the others pay 0 (or their
+        given amount) under no category, as the engine does for a tier with no active rule."""
+        view = copy.copy(self)
+        view.n = len(sub)
+        for name in ("psn", "date", "med", "prof", "group", "referred", "in_province", "out_of_area"):
+            setattr(view, name, getattr(self, name)[sub])
+        view.starts, view.local = _local(view.group)
+        view.holds = _SubHolds(self.holds, sub)
+        r = view.tier(tier, base[sub], base_null[sub], None if given is None else given[sub],
+                      None if given_mask is None else given_mask[sub])
+        amount = np.zeros(self.n, dtype=np.int64)
+        if given_mask is not None:
+            amount[given_mask] = given[given_mask]
+        amount[sub] = r.amount
+        null = np.zeros(self.n, dtype=bool)
+        null[sub] = r.null
+        cat = np.full(self.n, -1, dtype=np.int64)
+        cat[sub] = r.cat
+        return _TierResult(amount, null, cat)
+
     def _note_undefined(self, tier: str, tc: _TierCandidates, undefined: np.ndarray,
                         kind: np.ndarray, cand: np.ndarray) -> None:
         """Counts per (tier, rule, category) and the engine's reason: that of the first claim it
@@ -521,8 +556,9 @@ class _Settler:
 
     def _first_seen(self) -> np.ndarray:
         if not hasattr(self, "_first"):
-            first = np.full(len(self.inp.person_insutype), self.n, dtype=np.int64)
-            np.minimum.at(first, self.inp.claim_psn, np.arange(self.n))
+            n = len(self.inp.claim_psn)
+            first = np.full(len(self.inp.person_insutype), n, dtype=np.int64)
+            np.minimum.at(first, self.inp.claim_psn, np.arange(n))
             self._first = first
         return self._first
 

@@ -480,7 +480,9 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
                       category.to_arrow().cast(pa.string())]
             arrays += [_decimal(np.ascontiguousarray(v, dtype=np.int64), m) for v, m in amounts.values()]
             schema = pa.schema([pa.field(c, a.type) for c, a in zip(SETTLEMENT_COLUMNS, arrays)])
-            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp)
+            # setl_id is unique: a dictionary would only be built and thrown away
+            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp,
+                           use_dictionary=["psn_no", "category"])
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
