@@ -362,9 +362,13 @@ class _Settler:
         self.day0 = day0
         # settlement order: person, setl_date, file order (a stable sort on one integer key)
         span = int(inp.claim_date.max()) - day0 + 1 if n else 1
-        if n and int(inp.claim_psn.max()) * span < 2 ** 62:
+        bits = max(int(n).bit_length(), 1)
+        if n and (int(inp.claim_psn.max()) + 1) * span < 2 ** (63 - bits):
+            # the file position in the low bits makes every key unique: a plain (SIMD) sort of
+            # the keys is then the stable order, several times faster than a stable argsort
             key = inp.claim_psn.astype(np.int64) * span + (inp.claim_date.astype(np.int64) - day0)
-            self.order = np.argsort(key, kind="stable")
+            key = np.sort((key << bits) | np.arange(n, dtype=np.int64))
+            self.order = key & ((1 << bits) - 1)
         else:
             self.order = np.lexsort((inp.claim_date, inp.claim_psn))
         o = self.order
