@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
 
 from tuodi.engine.model import Claim, Identity, Person
 from tuodi.store.tables import (adjustments, api_keys, audit_log, claims, identities, person_years,
@@ -25,15 +25,34 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+# Statements of the settle path are built once: building a statement costs more than running it.
+_PERSON = select(persons).where(persons.c.psn_no == bindparam("psn_no"))
+_PERSON_LOCKED = _PERSON.with_for_update()
+_IDENTITIES = select(identities).where(identities.c.psn_no == bindparam("psn_no")).order_by(identities.c.id)
+_CLAIM_WITH_SETTLEMENT = select(claims, settlements).join(settlements, settlements.c.seq == claims.c.seq)
+_CLAIM_BY_ID = _CLAIM_WITH_SETTLEMENT.where(claims.c.setl_id == bindparam("setl_id"))
+_YEAR_ALL = (_CLAIM_WITH_SETTLEMENT.where(and_(claims.c.psn_no == bindparam("psn_no"), claims.c.year == bindparam("year")))
+             .order_by(claims.c.setl_date, claims.c.seq))
+_YEAR_SETTLED = (_CLAIM_WITH_SETTLEMENT.where(and_(claims.c.psn_no == bindparam("psn_no"),
+                                                   claims.c.year == bindparam("year"), claims.c.status == "settled"))
+                 .order_by(claims.c.setl_date, claims.c.seq))
+_INSERT_CLAIM = insert(claims).returning(claims.c.seq)
+_INSERT_SETTLEMENT = insert(settlements)
+_PERSON_YEAR = select(person_years).where(and_(person_years.c.psn_no == bindparam("psn_no"),
+                                               person_years.c.year == bindparam("year")))
+_UPDATE_PERSON_YEAR = update(person_years).where(and_(person_years.c.psn_no == bindparam("b_psn_no"),
+                                                      person_years.c.year == bindparam("b_year")))
+_INSERT_PERSON_YEAR = insert(person_years)
+_INSERT_AUDIT = insert(audit_log)
+_KEY = select(api_keys).where(and_(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)))
+
+
 # ---- persons and identities -------------------------------------------------------------------
 
 def get_person(conn: Connection, psn_no: str, lock: bool = False) -> Row | None:
     """The person's row; `lock` holds it until the transaction ends (PostgreSQL `FOR UPDATE`;
     SQLite is already serialised by `BEGIN IMMEDIATE`)."""
-    q = select(persons).where(persons.c.psn_no == psn_no)
-    if lock:
-        q = q.with_for_update()
-    return conn.execute(q).first()
+    return conn.execute(_PERSON_LOCKED if lock else _PERSON, {"psn_no": psn_no}).first()
 
 
 def put_person(conn: Connection, psn_no: str, values: dict[str, Any]) -> bool:
@@ -53,8 +72,7 @@ def person_of(row: Row) -> Person:
 
 
 def identities_of(conn: Connection, psn_no: str) -> list[Row]:
-    return list(conn.execute(select(identities).where(identities.c.psn_no == psn_no)
-                             .order_by(identities.c.id)))
+    return list(conn.execute(_IDENTITIES, {"psn_no": psn_no}))
 
 
 def identity_of(row: Row) -> Identity:
@@ -84,18 +102,13 @@ def end_identity(conn: Connection, row: Row, enddate: dt.date, reason: str | Non
 # ---- claims, settlements, accumulators -------------------------------------------------------
 
 def claim_by_setl_id(conn: Connection, setl_id: str) -> Row | None:
-    return conn.execute(
-        select(claims, settlements).join(settlements, settlements.c.seq == claims.c.seq)
-        .where(claims.c.setl_id == setl_id)).first()
+    return conn.execute(_CLAIM_BY_ID, {"setl_id": setl_id}).first()
 
 
 def year_claims(conn: Connection, psn_no: str, year: int, status: str | None = "settled") -> list[Row]:
     """The person's claims of `year` with their settlements, in settlement order (date, arrival)."""
-    q = (select(claims, settlements).join(settlements, settlements.c.seq == claims.c.seq)
-         .where(and_(claims.c.psn_no == psn_no, claims.c.year == year)))
-    if status is not None:
-        q = q.where(claims.c.status == status)
-    return list(conn.execute(q.order_by(claims.c.setl_date, claims.c.seq)))
+    assert status in (None, "settled")
+    return list(conn.execute(_YEAR_SETTLED if status else _YEAR_ALL, {"psn_no": psn_no, "year": year}))
 
 
 def claim_of(row: Row | dict) -> Claim:
@@ -107,29 +120,26 @@ def claim_of(row: Row | dict) -> Claim:
 
 
 def insert_claim(conn: Connection, values: dict[str, Any], by: int | None) -> int:
-    return conn.execute(insert(claims).values(**values, status="settled", received_at=now(),
-                                              received_by=by).returning(claims.c.seq)).scalar_one()
+    return conn.execute(_INSERT_CLAIM, {**values, "status": "settled", "received_at": now(),
+                                        "received_by": by}).scalar_one()
 
 
 def insert_settlement(conn: Connection, seq: int, values: dict[str, Any]) -> None:
-    conn.execute(insert(settlements).values(
-        seq=seq, **values, net_hifmi_pay=values["hifmi_pay"], net_maf_pay=values["maf_pay"],
-        net_tilt_pay=values["tilt_pay"], settled_at=now()))
+    conn.execute(_INSERT_SETTLEMENT, {
+        "seq": seq, **values, "net_hifmi_pay": values["hifmi_pay"], "net_maf_pay": values["maf_pay"],
+        "net_tilt_pay": values["tilt_pay"], "settled_at": now()})
 
 
 def get_person_year(conn: Connection, psn_no: str, year: int) -> Row | None:
-    return conn.execute(select(person_years).where(and_(person_years.c.psn_no == psn_no,
-                                                        person_years.c.year == year))).first()
+    return conn.execute(_PERSON_YEAR, {"psn_no": psn_no, "year": year}).first()
 
 
 def save_person_year(conn: Connection, psn_no: str, year: int, values: dict[str, Any], exists: bool) -> None:
     """Write the year's accumulators; the caller holds the person's lock, so no race on `exists`."""
     if exists:
-        conn.execute(update(person_years).where(and_(person_years.c.psn_no == psn_no,
-                                                     person_years.c.year == year))
-                     .values(**values, updated_at=now()))
+        conn.execute(_UPDATE_PERSON_YEAR, {**values, "updated_at": now(), "b_psn_no": psn_no, "b_year": year})
     else:
-        conn.execute(insert(person_years).values(psn_no=psn_no, year=year, **values, updated_at=now()))
+        conn.execute(_INSERT_PERSON_YEAR, {**values, "psn_no": psn_no, "year": year, "updated_at": now()})
 
 
 def mark_reversed(conn: Connection, seq: int) -> None:
@@ -190,15 +200,14 @@ def create_api_key(conn: Connection, role: str, hospital_code: str | None = None
 
 
 def key_by_hash(conn: Connection, key_hash: str) -> Row | None:
-    return conn.execute(select(api_keys).where(and_(api_keys.c.key_hash == key_hash,
-                                                    api_keys.c.revoked_at.is_(None)))).first()
+    return conn.execute(_KEY, {"key_hash": key_hash}).first()
 
 
 def audit(conn: Connection, key_id: int | None, role: str | None, action: str, psn_no: str | None = None,
           setl_id: str | None = None, detail: str | None = None) -> None:
     """One line of the audit log, in the same transaction as what it records."""
-    conn.execute(insert(audit_log).values(at=now(), key_id=key_id, role=role, action=action, psn_no=psn_no,
-                                          setl_id=setl_id, detail=(detail or "")[:500] or None))
+    conn.execute(_INSERT_AUDIT, {"at": now(), "key_id": key_id, "role": role, "action": action, "psn_no": psn_no,
+                                 "setl_id": setl_id, "detail": (detail or "")[:500] or None})
 
 
 def audit_rows(conn: Connection, psn_no: str | None, setl_id: str | None, limit: int) -> list[Row]:
