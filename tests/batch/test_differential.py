@@ -73,3 +73,12 @@ def test_columnar_equals_engine_on_a_larger_harbin_population(tmp_path):
     _, psn, ids, clm = population(tmp_path, pol, 3000, 2023, 7,
                                   Shape(identity_scale=8.0, cost_scale=5.0, hifmi_given=0.05))
     assert_same(pol, psn, ids, clm, INCOME)
+    # the run reaches the cases it is meant to compare
+    steps = [(c, st) for c, s in zip(clm, settle(pol, psn, ids, clm, INCOME).settlements) for st in s.steps]
+    begins = {(i.psn_no, i.category): i.begndate for i in ids if i.begndate}
+    assert any(st.amount and st.cap is not None and st.annual_amount == st.cap for _, st in steps)  # caps hit
+    assert any(st.tier == "tilt" and st.amount for _, st in steps)                              # 倾斜救助 paid
+    assert any(st.amount is None for _, st in steps)                                            # undefined
+    assert any(st.tier == "assistance" and st.category and c.setl_date < begins.get((c.psn_no, st.category), c.setl_date)
+               for c, st in steps)                                                              # look-back window
+    assert any(c.hifmi_pay is not None for c, _ in steps)                                       # given hifmi
