@@ -18,7 +18,7 @@ from rich.table import Table
 
 HERE = Path(__file__).parent
 TUODI = [str(Path(sys.executable).with_name("tuodi"))]
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 FUNDS = ["hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay"]
 
 
