@@ -136,3 +136,11 @@ def test_rule_category_must_be_recognised_by_the_jurisdiction(tmp_path):
                        encoding="utf-8")
     with pytest.raises(PolicyError, match="not in categories.recognised"):
         load_policy("qinghai", overlay)
+
+
+def test_overlay_with_a_non_number_is_refused(tmp_path):
+    overlay = tmp_path / "nan.yaml"
+    overlay.write_text("assistance:\n  rules:\n    - id: maf_dibao\n"
+                       "      ratio: [{from: 2023-01-01, value: .nan, ref: x}]\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy("harbin", overlay)

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import polars as pl
 
 from tuodi.engine.model import Claim, Identity, Person
-from tuodi.engine.money import to_fen
+from tuodi.engine.money import to_fen, yuan
 from tuodi.policy import CATEGORY_BY_NAME, Policy
 
 
@@ -116,16 +116,19 @@ def _cell(t: Table, row: int, column: str, raw: str | None, parse: Callable, def
         raise InputError(t.path, f"{v!r}: {e.args[0] if e.args else 'invalid'}", row, column) from None
 
 
+_AMOUNT = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?")
+
+
 def parse_amount_fen(v: str) -> int:
-    d = Decimal(v)
-    if not d.is_finite():
-        raise ValueError("not an amount in yuan")
-    if d < 0:
+    """Yuan as the contract writes them (`1234`, `1234.5`, `1234.50`) to integer fen."""
+    m = _AMOUNT.fullmatch(v)
+    if m is None:
+        raise ValueError("not an amount in yuan (digits, at most two decimals: 1234.50)")
+    if m.group(1):
         raise ValueError("negative amount")
-    try:
-        return to_fen(d)
-    except ValueError:
-        raise ValueError("amounts have at most two decimals (yuan and fen)") from None
+    if m.group(3) and len(m.group(3)) > 2:
+        raise ValueError("amounts have at most two decimals (yuan and fen)")
+    return to_fen(Decimal(v))
 
 
 def parse_date(v: str) -> dt.date:
@@ -235,56 +238,88 @@ def read_stats(path: str | Path) -> dict[tuple[str, int], int]:
     return out
 
 
+class InconsistentAmounts(ValueError):
+    """A claim whose amounts do not add up; `column` is the one to correct."""
+
+    def __init__(self, message: str, column: str):
+        super().__init__(f"inconsistent amounts: {message}")
+        self.column = column
+
+
+def check_claim_amounts(medfee: int, ownpay: int, overlmt: int, preself: int, inscp: int | None,
+                        hifp: int, hifmi: int | None) -> int:
+    """The contract's cross-field rules of a claim (fen); returns `inscp_scp_amt`.
+
+    inscp_scp_amt = medfee_sumamt − fulamt_ownpay_amt − overlmt_selfpay − preselfpay_amt (its
+    default and its only allowed value); basic insurance pays within scope; critical-illness
+    insurance within what basic insurance left.
+    """
+    expected = medfee - ownpay - overlmt - preself
+    if expected < 0:
+        raise InconsistentAmounts("fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt exceed "
+                                  "medfee_sumamt", "medfee_sumamt")
+    if inscp is not None and inscp != expected:
+        raise InconsistentAmounts("inscp_scp_amt must be medfee_sumamt − fulamt_ownpay_amt − "
+                                  f"overlmt_selfpay − preselfpay_amt = {yuan(expected)}", "inscp_scp_amt")
+    if hifp > expected:
+        raise InconsistentAmounts("hifp_pay exceeds inscp_scp_amt", "hifp_pay")
+    if hifmi is not None and hifmi > expected - hifp:
+        raise InconsistentAmounts("hifmi_pay exceeds inscp_scp_amt − hifp_pay", "hifmi_pay")
+    return expected
+
+
 CLAIM_REQUIRED = ("setl_id", "psn_no", "setl_date", "med_type", "medfee_sumamt", "hifp_pay")
+
+
+def claim_from_row(t: Table, i: int, row: dict[str, str | None], is_person: Callable[[str], bool],
+                   seen: Callable[[str], bool], policy: Policy | None = None) -> Claim:
+    """Check and convert one claims-file row (row number `i`); raises `InputError`.
+
+    `is_person(psn_no)` says whether the person is known, `seen(setl_id)` whether an earlier
+    row had the same id; `policy` checks that the date is in force.
+    """
+    def cell(column, parse, default=None, required=False):
+        return _cell(t, i, column, row.get(column), parse, default, required)
+
+    setl_id = cell("setl_id", str, required=True)
+    if seen(setl_id):
+        raise InputError(t.path, f"duplicate setl_id {setl_id!r}", i, "setl_id")
+    psn_no = cell("psn_no", str, required=True)
+    if not is_person(psn_no):
+        raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
+    day = cell("setl_date", parse_date, required=True)
+    if policy is not None and not policy.in_force(day):
+        raise InputError(t.path, f"no policy in force on {day} for {policy.id} "
+                         f"(in force {policy.in_force_text()})", i, "setl_date")
+    med_type = cell("med_type", parse_med_type, required=True)
+    medfee = cell("medfee_sumamt", parse_amount_fen, required=True)
+    ownpay = cell("fulamt_ownpay_amt", parse_amount_fen, default=0)
+    overlmt = cell("overlmt_selfpay", parse_amount_fen, default=0)
+    preself = cell("preselfpay_amt", parse_amount_fen, default=0)
+    given_inscp = cell("inscp_scp_amt", parse_amount_fen)
+    hifp = cell("hifp_pay", parse_amount_fen, required=True)
+    hifmi = cell("hifmi_pay", parse_amount_fen)
+    try:
+        inscp = check_claim_amounts(medfee, ownpay, overlmt, preself, given_inscp, hifp, hifmi)
+    except InconsistentAmounts as e:
+        raise InputError(t.path, str(e), i, e.column) from None
+    return Claim(
+        setl_id=setl_id, psn_no=psn_no, setl_date=day, med_type=med_type,
+        medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=hifmi,
+        referred=cell("referred", parse_bool, default=True),
+        in_province=cell("in_province", parse_bool, default=True),
+        out_of_area=cell("out_of_area", parse_bool, default=False),
+    )
 
 
 def read_claims(path: str | Path, persons: dict[str, Person], policy: Policy | None = None) -> list[Claim]:
     """Read and check the claims file; `policy` checks each date is in force."""
     t = read_table(path)
     t.require(*CLAIM_REQUIRED)
-    seen: set[str] = set()
+    ids: set[str] = set()
     out = []
     for i, row in t.rows():
-        def cell(column, parse, default=None, required=False):
-            return _cell(t, i, column, row.get(column), parse, default, required)
-
-        setl_id = cell("setl_id", str, required=True)
-        if setl_id in seen:
-            raise InputError(t.path, f"duplicate setl_id {setl_id!r}", i, "setl_id")
-        seen.add(setl_id)
-        psn_no = cell("psn_no", str, required=True)
-        if psn_no not in persons:
-            raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
-        day = cell("setl_date", parse_date, required=True)
-        if policy is not None and not policy.in_force(day):
-            raise InputError(t.path, f"no policy in force on {day} for {policy.id} "
-                             f"(in force {policy.in_force_text()})", i, "setl_date")
-        med_type = cell("med_type", parse_med_type, required=True)
-        medfee = cell("medfee_sumamt", parse_amount_fen, required=True)
-        ownpay = cell("fulamt_ownpay_amt", parse_amount_fen, default=0)
-        overlmt = cell("overlmt_selfpay", parse_amount_fen, default=0)
-        preself = cell("preselfpay_amt", parse_amount_fen, default=0)
-        expected = medfee - ownpay - overlmt - preself
-        if expected < 0:
-            raise InputError(t.path, "inconsistent amounts: fulamt_ownpay_amt + overlmt_selfpay + "
-                             "preselfpay_amt exceed medfee_sumamt", i, "medfee_sumamt")
-        inscp = cell("inscp_scp_amt", parse_amount_fen, default=expected)
-        if inscp != expected:
-            raise InputError(t.path, "inconsistent amounts: inscp_scp_amt must be medfee_sumamt − "
-                             "fulamt_ownpay_amt − overlmt_selfpay − preselfpay_amt "
-                             f"= {expected / 100:.2f}", i, "inscp_scp_amt")
-        hifp = cell("hifp_pay", parse_amount_fen, required=True)
-        if hifp > inscp:
-            raise InputError(t.path, "inconsistent amounts: hifp_pay exceeds inscp_scp_amt", i, "hifp_pay")
-        hifmi = cell("hifmi_pay", parse_amount_fen)
-        if hifmi is not None and hifmi > inscp - hifp:
-            raise InputError(t.path, "inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay",
-                             i, "hifmi_pay")
-        out.append(Claim(
-            setl_id=setl_id, psn_no=psn_no, setl_date=day, med_type=med_type,
-            medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=hifmi,
-            referred=cell("referred", parse_bool, default=True),
-            in_province=cell("in_province", parse_bool, default=True),
-            out_of_area=cell("out_of_area", parse_bool, default=False),
-        ))
+        claim = claim_from_row(t, i, row, persons.__contains__, ids.__contains__, policy)
+        ids.add(claim.setl_id)
+        out.append(claim)
     return out

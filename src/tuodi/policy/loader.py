@@ -34,16 +34,27 @@ class _DecimalLoader(yaml.SafeLoader):
     """YAML loader that reads numbers with a fraction as `Decimal`, never as binary floats."""
 
 
-_DecimalLoader.add_constructor(
-    "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node))
-)
+def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    """Numbers with a fraction as exact decimals; `.nan` and `.inf` are refused."""
+    try:
+        value = Decimal(loader.construct_scalar(node).replace("_", ""))
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a number a policy can hold", node.start_mark)
+    return value
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
 def _read_yaml(path: str | Path, text: str) -> dict:
     try:
         data = yaml.load(text, Loader=_DecimalLoader)
     except yaml.YAMLError as e:
-        raise PolicyError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from None
+        first = next((line for line in str(e).splitlines() if line.strip()), "")
+        raise PolicyError(f"{path}: not valid YAML: {first}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy file is a mapping with keys id, name, …")
     return data
