@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tuodi.batch.kernels import hash_positions
 from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
 from tuodi.engine.model import Person
 from tuodi.io.tables import (BOOLEANS, CLAIM_REQUIRED, MED_TYPE_CODES, InputError, Table, _cell,
@@ -30,6 +31,7 @@ from tuodi.policy.schema import CATEGORIES
 # Python's str.strip() whitespace (Rust's White_Space plus the four ASCII separators)
 _WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
                "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_WHITESPACE_CHARS = list(_WHITESPACE)
 _EPOCH = pl.date(1970, 1, 1)
 
 
@@ -69,8 +71,13 @@ def _text(frame: pl.DataFrame, column: str) -> pl.Series:
     s = frame[column]
     if s.dtype != pl.Utf8:
         s = s.cast(pl.Utf8)
-    s = s.str.strip_chars(_WHITESPACE)
-    return s.set(s == "", None) if s.null_count() < len(s) else s
+    # one substring scan finds whether any cell holds whitespace at all; machine-written files
+    # (ids, codes) hold none, and then stripping would only copy every string
+    if s.str.contains_any(_WHITESPACE_CHARS).any():
+        s = s.str.strip_chars(_WHITESPACE)
+    if s.null_count() < len(s) and (s.str.len_bytes() == 0).any():
+        s = s.set(s == "", None)
+    return s
 
 
 def _raw(frame: pl.DataFrame, column: str, i: int) -> str | None:
@@ -87,8 +94,11 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     s = frame[column] if column in frame.columns else None
     if s is not None and isinstance(s.dtype, pl.Decimal) and (s.dtype.scale or 0) <= 2:
         present = s.is_not_null().to_numpy()
-        fen = _unscaled(s) * 10 ** (2 - (s.dtype.scale or 0))
-        fen = np.where(present, fen, 0)
+        fen = _unscaled(s)
+        if (s.dtype.scale or 0) != 2:
+            fen = fen * 10 ** (2 - (s.dtype.scale or 0))
+        if s.null_count():
+            fen = np.where(present, fen, 0)
         return fen, present, fen < 0
     t = _text(frame, column)
     parts = t.str.extract_groups(r"^(\d{1,15})(?:\.(\d*))?$")
@@ -103,6 +113,8 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
 
 def _unscaled(s: pl.Series) -> np.ndarray:
     """The integers behind a decimal column (its low 64 bits, checked to be the whole value)."""
+    if (s.dtype.precision or 38) <= 18:  # up to 18 digits always fit in 64 bits: one cast
+        return s.to_physical().cast(pl.Int64).fill_null(0).to_numpy()
     arr = s.to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -132,7 +144,7 @@ def _mapped(frame: pl.DataFrame, column: str, parse, values: tuple):
     s = frame[column] if column in frame.columns else None
     if s is not None and s.dtype == pl.Boolean and values == (False, True):
         present = s.is_not_null().to_numpy()
-        return s.fill_null(False).to_numpy().astype(np.int64), present, np.zeros(len(s), dtype=bool)
+        return s.fill_null(False).to_numpy(), present, np.zeros(len(s), dtype=bool)  # False 0, True 1
     t = _text(frame, column)
     code, parsed = _codes(t, parse)
     lookup = np.array([values.index(v) for v in parsed] + [0], dtype=np.int64)
@@ -181,6 +193,9 @@ def _codes(t: pl.Series, parse) -> tuple[pl.Series, list]:
 
 
 def _first(*flags: np.ndarray) -> int | None:
+    flags = [f for f in flags if f.any()]  # a good file: one quick scan per check, no union
+    if not flags:
+        return None
     bad = np.logical_or.reduce(flags) if len(flags) > 1 else flags[0]
     hits = np.flatnonzero(bad)
     return int(hits[0]) if len(hits) else None
@@ -272,15 +287,12 @@ def read_identities(path: str | Path, persons: pl.Series) -> tuple[np.ndarray, l
 def _person_index(psn: pl.Series, persons: pl.Series) -> np.ndarray:
     """Row of each psn_no in the persons file, -1 when absent (or empty): a join on 64-bit
     hashes, each match then confirmed on the strings."""
-    ph = persons.hash()
-    if ph.is_duplicated().any():  # two persons with one hash: join on the strings themselves
+    ph = persons.hash().to_numpy()
+    index, unique = hash_positions(ph, psn.hash().to_numpy(), max(2 * len(ph), 16).bit_length())
+    if not unique:  # two persons with one hash: join on the strings themselves
         lookup = pl.DataFrame({"k": persons, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
-        keys = psn
-    else:
-        lookup = pl.DataFrame({"k": ph, "i": pl.int_range(len(persons), eager=True, dtype=pl.Int64)})
-        keys = psn.hash()
-    joined = pl.DataFrame({"k": keys}).join(lookup, on="k", how="left", maintain_order="left")["i"]
-    index = joined.fill_null(-1).to_numpy()
+        joined = pl.DataFrame({"k": psn}).join(lookup, on="k", how="left", maintain_order="left")["i"]
+        index = joined.fill_null(-1).to_numpy()
     found = index >= 0
     if found.any():
         same = (persons.gather(np.maximum(index, 0)) == psn).fill_null(False).to_numpy()
