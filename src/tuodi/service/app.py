@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tuodi.engine.model import Claim
+from tuodi.io.tables import InconsistentAmounts, check_claim_amounts
 from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
@@ -299,18 +300,10 @@ def claim_input(body: ClaimBody, fixmedins_code: str | None) -> ledger.ClaimInpu
     """The checks of a claims-file row that span fields (CONTRACT.md, claims file)."""
     medfee, hifp = body.medfee_sumamt, body.hifp_pay
     ownpay, overlmt, preself = (body.fulamt_ownpay_amt or 0, body.overlmt_selfpay or 0, body.preselfpay_amt or 0)
-    expected = medfee - ownpay - overlmt - preself
-    if expected < 0:
-        raise Invalid("inconsistent amounts: fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt "
-                      "exceed medfee_sumamt", "medfee_sumamt")
-    inscp = expected if body.inscp_scp_amt is None else body.inscp_scp_amt
-    if inscp != expected:
-        raise Invalid("inconsistent amounts: inscp_scp_amt must be medfee_sumamt − fulamt_ownpay_amt − "
-                      f"overlmt_selfpay − preselfpay_amt = {expected / 100:.2f}", "inscp_scp_amt")
-    if hifp > inscp:
-        raise Invalid("inconsistent amounts: hifp_pay exceeds inscp_scp_amt", "hifp_pay")
-    if body.hifmi_pay is not None and body.hifmi_pay > inscp - hifp:
-        raise Invalid("inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay", "hifmi_pay")
+    try:
+        inscp = check_claim_amounts(medfee, ownpay, overlmt, preself, body.inscp_scp_amt, hifp, body.hifmi_pay)
+    except InconsistentAmounts as e:
+        raise Invalid(str(e), e.column) from None
     claim = Claim(
         setl_id=body.setl_id, psn_no=body.psn_no, setl_date=body.setl_date, med_type=body.med_type,
         medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=body.hifmi_pay,
