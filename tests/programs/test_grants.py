@@ -32,3 +32,44 @@ def test_bad_person_flag_is_refused(tuodi):
     """CONTRACT.md persons file: late_stage_major_disease is a boolean (true/false, 1/0, 是/否)."""
     r = tuodi("grants", "changzhi", [{"psn_no": "G1", "late_stage_major_disease": "maybe"}], args=["--year", "2018"])
     one_line_refusal(r, "persons.csv", "row 1", "column late_stage_major_disease")
+
+
+PERSONS = [{"psn_no": "C1", "late_stage_major_disease": "true"}, {"psn_no": "C2", "late_stage_major_disease": "true"}]
+IDENTITIES = [("C1", "registered_poor", "", ""), ("C2", "registered_poor", "", "")]
+
+
+def test_once_per_person_grant_is_not_paid_again_in_a_later_year(tuodi):
+    """长民发[2017]142号 三(二)2: 给予每人一次性的5000元大病关怀救助 — once per person, not once a year.
+    C1 was granted 5000.00 in 2018 (the --paid file, the 2018 grants file); in 2019 only C2, who
+    was not in it, is granted: C1 would otherwise be paid 5000 + 5000 = 10000."""
+    r2018 = tuodi("grants", "changzhi", PERSONS[:1], IDENTITIES[:1], args=["--year", "2018"])
+    assert r2018.exit_code == 0, r2018.stderr
+    assert [(x["psn_no"], x["amount"]) for x in r2018.rows] == [("C1", "5000.00")]
+    r2019 = tuodi("grants", "changzhi", PERSONS, IDENTITIES,
+                  args=["--year", "2019", "--paid", str(r2018.folder / "out.csv")])
+    assert r2019.exit_code == 0, r2019.stderr
+    assert [(x["psn_no"], x["grant"], x["amount"]) for x in r2019.rows] == [
+        ("C2", "major_disease_care", "5000.00")]
+
+
+def test_paid_file_does_not_stop_a_grant_that_is_not_once_per_person(tuodi, tmp_path):
+    """`once_per_person: false` (an overlay's yearly grant): the persons of --paid are granted again."""
+    paid = tmp_path / "paid.csv"
+    paid.write_text("psn_no,grant,amount\nC1,major_disease_care,5000.00\n", encoding="utf-8")
+    overlay = tmp_path / "yearly.yaml"
+    overlay.write_text("grants:\n  - id: major_disease_care\n    once_per_person: false\n", encoding="utf-8")
+    r = tuodi("grants", "changzhi", PERSONS[:1], IDENTITIES[:1],
+              args=["--year", "2019", "--paid", str(paid), "--overlay", str(overlay)])
+    assert r.exit_code == 0, r.stderr
+    assert [(x["psn_no"], x["amount"]) for x in r.rows] == [("C1", "5000.00")]
+
+
+def test_bad_paid_file_is_refused(tuodi, tmp_path):
+    """CONTRACT.md: a bad input names the file, the row and the column; nothing is written."""
+    paid = tmp_path / "paid.csv"
+    paid.write_text("psn_no,grant,amount\nC1,holiday_bonus,5000.00\n", encoding="utf-8")
+    r = tuodi("grants", "changzhi", PERSONS[:1], IDENTITIES[:1], args=["--year", "2019", "--paid", str(paid)])
+    one_line_refusal(r, "paid.csv", "row 1", "column grant", "holiday_bonus")
+    paid.write_text("psn_no,grant,amount\nC1,major_disease_care,-5\n", encoding="utf-8")
+    r = tuodi("grants", "changzhi", PERSONS[:1], IDENTITIES[:1], args=["--year", "2019", "--paid", str(paid)])
+    one_line_refusal(r, "paid.csv", "row 1", "column amount")

@@ -91,18 +91,47 @@ def subsidy(
               f"wrote {out_path}", markup=False)
 
 
+def _read_paid(path: Path, pol) -> set[tuple[str, str]]:
+    """The (psn_no, grant) pairs of a grants file written by earlier runs (`--paid`).
+
+    Persons no longer in this year's persons file are accepted: the file is a history. A grant
+    id the policy does not know is refused (a file from another jurisdiction, or a typo)."""
+    t = read_table(path)
+    t.require(*GRANT_COLUMNS)
+    known = {g.id for g in pol.model.grants}
+    out = set()
+    for i, row in t.rows():
+        values = {c: (row.get(c) or "").strip() for c in GRANT_COLUMNS}
+        for c in ("psn_no", "grant"):
+            if not values[c]:
+                raise InputError(t.path, "empty, a value is required", i, c)
+        if values["grant"] not in known:
+            raise InputError(t.path, f"{values['grant']!r}: not a grant of policy {pol.id} "
+                             f"(its grants: {', '.join(sorted(known)) or 'none'})", i, "grant")
+        if values["amount"]:
+            try:
+                parse_amount_fen(values["amount"])
+            except ValueError as e:
+                raise InputError(t.path, f"{values['amount']!r}: {e.args[0]}", i, "amount") from None
+        out.add((values["psn_no"], values["grant"]))
+    return out
+
+
 @app.command()
 @guarded
 def grants(
     policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
     year: int = YearOpt, out_path: Path = typer.Option(..., "--out", help="grants file (.csv or .parquet)"),
+    paid: Optional[Path] = typer.Option(None, "--paid", help="grants file of earlier runs (psn_no,grant,"
+                                        "amount): once-per-person grants are not granted again"),
     overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
 ) -> None:
     """One-off grants due in a year (e.g. 长治 大病关怀救助 5,000 yuan), once per person."""
     pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
     _check_year(pol, year)
+    already = _read_paid(paid, pol) if paid is not None else set()
     notes = ProgramNotes()
-    due = grants_for_year(pol, psn, ids, year, notes)
+    due = grants_for_year(pol, psn, ids, year, notes, already)
     _program_notes(pol.id, notes, strict, "amount left empty")
     write_rows(out_path, GRANT_COLUMNS, ({"psn_no": g.psn_no, "grant": g.grant, "amount": yuan(g.amount)}
                                          for g in due), amount_columns=("amount",))

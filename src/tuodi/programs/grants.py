@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
 from tuodi.engine.model import Identity, Person
 from tuodi.engine.money import to_fen
@@ -28,13 +28,21 @@ CONDITIONS = {"late_stage_major_disease": lambda p: p.late_stage_major_disease}
 
 
 def grants_for_year(policy: Policy, persons: dict[str, Person], identities: Iterable[Identity],
-                    year: int, notes: ProgramNotes | None = None) -> list[GrantDue]:
-    """The grants due in `year`, in the persons' order, each grant at most once per person."""
+                    year: int, notes: ProgramNotes | None = None,
+                    paid: AbstractSet[tuple[str, str]] = frozenset()) -> list[GrantDue]:
+    """The grants due in `year`, in the persons' order, each grant at most once per person.
+
+    `paid` holds the (psn_no, grant id) pairs granted by earlier runs (their grants files): a
+    grant that is `once_per_person` (长民发[2017]142号 三(二)2 给予每人一次性的5000元) is not due
+    again to them, in any later year.
+    """
     notes = notes if notes is not None else ProgramNotes()
     held = identities_in_year(policy, identities, year)
     out = []
     for psn_no, person in persons.items():
         for grant in policy.model.grants:
+            if grant.once_per_person and (psn_no, grant.id) in paid:
+                continue
             category = next((c for c in held.get(psn_no, ())
                              if c in grant.categories or policy.follows(c) in grant.categories), None)
             if category is None:
