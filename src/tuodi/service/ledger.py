@@ -33,6 +33,7 @@ from tuodi.service.errors import Conflict, Invalid, NotFound
 from tuodi.store import repository as repo
 
 PAID = tuple(TIER_COLUMN[t] for t in TIERS)  # hifmi_pay, maf_pay, tilt_pay
+GIVEN = "given by the claim (hifmi_pay)"  # the engine's note on a tier amount the claim gives
 BASE_COLUMN = {"critical_illness": "ci_base", "assistance": "assistance_base", "tilt": "tilt_base"}
 
 
@@ -108,12 +109,22 @@ def _year_values(settled: list[Settlement], stored: list[Claim]) -> dict[str, An
     }
     for tier, column in zip(TIERS, PAID):
         values[column] = _sum(getattr(s, column) for s in settled)
-    last = settled[-1].steps if settled else []
-    for step in last:
-        values[BASE_COLUMN[step.tier]] = step.base_year
-    for tier in TIERS:
-        values.setdefault(BASE_COLUMN[tier], None if settled else 0)
+    for i, tier in enumerate(TIERS):
+        values[BASE_COLUMN[tier]] = _yearly_base([s.steps[i] for s in settled])
     return values
+
+
+def _yearly_base(steps: list) -> int | None:
+    """A tier's yearly base (r1, r2, r3 of the claims eligible for it) after the year's last claim.
+
+    The engine's own figure when its last step has one (the chosen rule's base); otherwise — the
+    amount was given by the claim (hifmi_pay), or no rule of the tier applies — the sum of the
+    claims' bases that counted: a given amount counts its claim's base, a claim no rule held
+    counts 0. Null only when a base it needs is itself undefined.
+    """
+    if steps and steps[-1].base_year is not None:
+        return steps[-1].base_year
+    return _sum(s.base_claim if s.rule_id is not None or s.note == GIVEN else 0 for s in steps)
 
 
 def _check_in_force(rules: Rules, claim: Claim) -> None:
