@@ -164,3 +164,28 @@ def test_bad_claims_are_refused_and_nothing_is_written(tuodi):
     r = tuodi("warn", "harbin", [("N1", "390")], claims=[("c1", "N1", "2023-02-01", "inpatient", "3", "1", "0")],
               stats=[("per_capita_disposable_income", "last", "40000")])
     one_line_refusal(r, "stats.csv", "row 1", "column year")
+
+
+def test_nothing_is_written_when_a_department_file_fails(tuodi, monkeypatch):
+    """CONTRACT.md: nothing is written to --out when the run fails — nor to the department folder.
+    The XLSX of a department cannot be written here: the run fails, and neither warnings.csv
+    nor dept/ exists afterwards (nor a temporary folder beside them)."""
+    import tuodi.dashboard.xlsx as xlsx
+
+    def broken(path, sheets):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xlsx, "write_workbook", broken)
+    claims = [("c1", "N1", "2023-02-01", "inpatient", "30000", "15000", "2000")]
+    r = tuodi("warn", "harbin", [("N1", "390")], claims=claims, stats=HARBIN_STATS, out="warnings.csv",
+              args=["--split-by-department", "{dir}/dept"])
+    one_line_refusal(r, "disk full")
+
+
+def test_no_department_files_when_out_cannot_be_written(tuodi):
+    """--out with an unknown file type fails the run after the warnings are known: the department
+    files, already prepared, are not left behind."""
+    claims = [("c1", "N1", "2023-02-01", "inpatient", "30000", "15000", "2000")]
+    r = tuodi("warn", "harbin", [("N1", "390")], claims=claims, stats=HARBIN_STATS, out="warnings.txt",
+              args=["--split-by-department", "{dir}/dept"])
+    one_line_refusal(r, "warnings.txt", ".csv or .parquet")

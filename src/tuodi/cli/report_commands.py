@@ -152,8 +152,9 @@ def _check_folder(folder: Path) -> None:
         raise InputError(folder, "--split-by-department needs a folder, not a file")
 
 
-def _write_departments(folder: Path, pol, alerts, contacts: dict[str, dict[str, str]]) -> list[str]:
-    """One CSV and one XLSX per department notified, written in a temporary folder first."""
+def _stage_departments(folder: Path, pol, alerts, contacts: dict[str, dict[str, str]]) -> tuple[Path, list[str]]:
+    """One CSV and one XLSX per department notified, written into a temporary folder beside
+    `folder` (removed again if any of them fails); `_place_departments` moves them into place."""
     from tuodi.dashboard.xlsx import Sheet, write_workbook
 
     _check_folder(folder)
@@ -177,12 +178,23 @@ def _write_departments(folder: Path, pol, alerts, contacts: dict[str, dict[str, 
             write_workbook(tmp / f"{dept}.xlsx", [Sheet(
                 dept, columns, [[Decimal(r[c]) if c in ("value", "threshold") else r[c] for c in columns]
                                 for r in rows], formats={"value": "#,##0.00", "threshold": "#,##0.00"})])
-        folder.mkdir(exist_ok=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp, departments
+
+
+def _place_departments(tmp: Path, folder: Path) -> None:
+    """Move the staged department files into `folder`: the whole temporary folder is renamed
+    when `folder` does not exist yet, else each file replaces its namesake (os.replace)."""
+    try:
+        if not folder.exists():
+            os.replace(tmp, folder)
+            return
         for f in sorted(tmp.iterdir()):
             os.replace(f, folder / f.name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return departments
 
 
 @app.command()
@@ -208,10 +220,23 @@ def warn(
             notes.add("warnings", "risk_levels", None, f"levels named but not quantified ({pol.short_cite(levels.ref)})")
     _program_notes(pol.id, notes, strict, "not evaluated")
     contacts = _contacts(persons) if split is not None else {}
-    write_rows(out_path, WARNING_COLUMNS, (
-        {"psn_no": a.psn_no, "rule": a.rule, "value": yuan(a.value), "threshold": yuan(a.threshold),
-         "notify": ";".join(a.notify)} for a in alerts), amount_columns=("value", "threshold"))
-    departments = _write_departments(split, pol, alerts, contacts) if split is not None else []
+    # Nothing is written when the run fails (CONTRACT.md): the department files are staged first,
+    # then --out is written (atomically), and only then are the department files moved into place.
+    staged, departments = _stage_departments(split, pol, alerts, contacts) if split is not None else (None, [])
+    try:
+        write_rows(out_path, WARNING_COLUMNS, (
+            {"psn_no": a.psn_no, "rule": a.rule, "value": yuan(a.value), "threshold": yuan(a.threshold),
+             "notify": ";".join(a.notify)} for a in alerts), amount_columns=("value", "threshold"))
+    except BaseException:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        raise
+    if staged is not None:
+        try:
+            _place_departments(staged, split)
+        except BaseException:
+            out_path.unlink(missing_ok=True)
+            raise
     where = f" and {len(departments)} department file pair(s) in {split}" if split is not None else ""
     err.print(f"tuodi: {len(alerts)} warning(s) for {len({a.psn_no for a in alerts})} person(s) under "
               f"{pol.id}; wrote {out_path}{where}", markup=False)
