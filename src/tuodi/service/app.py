@@ -21,7 +21,7 @@ from tuodi.io.tables import InconsistentAmounts, check_claim_amounts
 from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
-from tuodi.service.errors import Forbidden, Invalid, NotFound, ServiceError
+from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
 from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, ReversalBody,
                                    ID_PATTERN)
 from tuodi.store import Database, DEFAULT_URL
@@ -80,7 +80,8 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         body: dict[str, Any] = {"message": f"{exc.field}: {exc.message}" if exc.field else exc.message}
         if exc.field:
             body["detail"] = [{"field": exc.field, "msg": exc.message}]
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401
+                   else {"Retry-After": "1"} if exc.status == 503 else None)
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
     @app.exception_handler(OperationalError)
@@ -210,7 +211,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                                 "fixmedins_code")
             code = who.hospital_code
         ci = claim_input(body, code)
-        for attempt in (1, 2):
+        for _attempt in range(3):
             try:
                 with db.write() as conn:
                     out = ledger.settle(conn, rules, ci, who.key_id, dry_run=dry_run, owner_check=hospital_owns(who))
@@ -219,9 +220,14 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                                    detail=f"fund_pay_sumamt {out.body['fund_pay_sumamt']}")
                 return JSONResponse(out.body, status_code=out.status)
             except IntegrityError:
-                # the same setl_id arrived at once for another person: the retry sees it and answers 409/200
-                if attempt == 2:
-                    raise Invalid("setl_id is being settled by another request; retry", "setl_id")
+                # Another request stored this setl_id between our look and our insert (it is
+                # unique; a rival for another person does not wait on our person's lock). Its
+                # row is committed now: answer as to a repeat, 200 (same body) or 409.
+                with db.read() as conn:
+                    out = ledger.repeat(conn, ci, owner_check=hospital_owns(who))
+                if out is not None:
+                    return JSONResponse(out.body, status_code=out.status)
+        raise Busy("the settlement could not be stored; retry")
 
     @app.get("/v1/settlements/{setl_id}", tags=["settlements"],
              responses={**ERRORS, 404: {"description": "no such settlement"}})

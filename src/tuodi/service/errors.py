@@ -25,3 +25,8 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     status = 409
+
+
+class Busy(ServiceError):
+    """The database could not take the write now (503, Retry-After): nothing was stored."""
+    status = 503

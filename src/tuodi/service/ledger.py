@@ -183,6 +183,20 @@ class Outcome:
     settled: bool = False
 
 
+def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None:
+    """The answer to a `setl_id` already settled: its stored result (200) when the body is the
+    same, 409 when it is another; None when the `setl_id` is new."""
+    existing = repo.claim_by_setl_id(conn, ci.claim.setl_id)
+    if existing is None:
+        return None
+    if owner_check is not None:
+        owner_check(existing)
+    if existing.body_hash != ci.body_hash():
+        raise Conflict(f"setl_id {ci.claim.setl_id!r} was already settled with another body; "
+                       "a correction is a reversal and a new setl_id", "setl_id")
+    return Outcome(200, settlement_json(existing), existing.psn_no)
+
+
 def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, dry_run: bool = False,
            owner_check=None) -> Outcome:
     """Settle (or pre-settle) one claim inside the caller's write transaction."""
@@ -191,14 +205,9 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     person = repo.get_person(conn, claim.psn_no, lock=not dry_run)
     if person is None:
         raise Invalid(f"unknown person {claim.psn_no!r}: register them first (PUT /v1/persons/{{psn_no}})", "psn_no")
-    existing = repo.claim_by_setl_id(conn, claim.setl_id)
-    if existing is not None:
-        if owner_check is not None:
-            owner_check(existing)
-        if existing.body_hash != ci.body_hash():
-            raise Conflict(f"setl_id {claim.setl_id!r} was already settled with another body; "
-                           "a correction is a reversal and a new setl_id", "setl_id")
-        return Outcome(200, settlement_json(existing), existing.psn_no)
+    done = repeat(conn, ci, owner_check)
+    if done is not None:
+        return done
 
     year = claim.setl_date.year
     identity_rows = repo.identities_of(conn, claim.psn_no)
