@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
+from tuodi.batch.kernels import candidate_slot
 from tuodi.engine.money import BP
 from tuodi.engine.schedule import NotDefined, Schedule, Stats, resolve
 from tuodi.engine.settle import TIERS, Candidate, Notes, _candidates
@@ -189,6 +190,27 @@ class _Schedules:
                     tab[d - self.day0] = self.ids[k]
             self.by_rule[key] = tab
         return self.by_rule[key]
+
+    def arrays(self) -> tuple:
+        """The schedules as numeric tables for `kernels.candidate_slot`: threshold, segment starts
+        and ratios (basis points), segment counts, cap and trigger (-1: none)."""
+        k = len(self.params) or 1
+        width = max([len(p.segments) for p in self.params] + [1])
+        threshold = np.zeros(k, dtype=np.int64)
+        seg_start = np.zeros((k, width), dtype=np.int64)
+        seg_bp = np.zeros((k, width), dtype=np.int64)
+        nseg = np.zeros(k, dtype=np.int64)
+        cap = np.full(k, -1, dtype=np.int64)
+        trigger = np.full(k, -1, dtype=np.int64)
+        for i, p in enumerate(self.params):
+            threshold[i], nseg[i] = p.threshold, len(p.segments)
+            for j, (start, bp) in enumerate(p.segments):
+                seg_start[i, j], seg_bp[i, j] = start, bp
+            if p.cap is not None:
+                cap[i] = p.cap
+            if p.trigger_scaled is not None:
+                trigger[i] = p.trigger_scaled
+        return threshold, seg_start, seg_bp, nseg, cap, trigger, BP
 
     def annual_amount(self, sid: np.ndarray, base: np.ndarray) -> np.ndarray:
         """F(base) for each row under schedule `sid` (>= 0): `Schedule.annual_amount` on arrays."""
@@ -379,6 +401,8 @@ class _Settler:
         new = np.r_[True, (self.psn[1:] != self.psn[:-1]) | (year[1:] != year[:-1])] if n else np.zeros(0, bool)
         self.group = np.cumsum(new) - 1
         self.starts = np.flatnonzero(new)
+        self.first = new
+        self.day = self.date - day0
         self.local = self.group
         present = np.zeros(span, dtype=bool)
         present[self.date - day0] = True
@@ -430,6 +454,7 @@ class _Settler:
         covers_flat, undef_flat = covers.ravel(), undef_med.ravel()
         not_excluded = ~(self.out_of_area & ~self.referred) if exclude_unref else np.ones(n, bool)
         ref_in_prov = self.referred & self.in_province
+        params = self.schedules.arrays()
 
         best_ent = np.full(n, -1, dtype=np.int64)
         best_slot = np.full(n, -1, dtype=np.int64)
@@ -447,27 +472,17 @@ class _Settler:
                 return a if full else a[idx]
 
             cand = tc.table[take(self.prof), s]
-            med = take(self.med)
             cat = tc.cat[cand]
             active = self.holds.active(idx, cat, tier)
-            rm = cand * n_med + med
-            cov = covers_flat[rm]
-            und = undef_flat[rm]
-            elig = cov & take(not_excluded)
-            if req_ref.any():
-                elig &= ~req_ref[cand] | take(ref_in_prov)
-            adds = active & elig
-            starts, local = (self.starts, self.local) if full else _local(self.group[idx])
-            cum = seg_cumsum(np.where(adds, take(base), 0), starts, local)
-            poisoned = seg_cumany(adds & take(base_null), starts, local)
-            sid = sched_flat[cand * span + (take(self.date) - self.day0)]
-            defined = sid >= 0
-            cand_undef = active & (und | (~defined & cov) | (defined & poisoned))
-            kind = np.where(und, _NAMED, np.where(~defined, _SCHED, _EARLIER)).astype(np.int8)
-            entitled = active & ~und & defined & ~poisoned
-            ent = np.full(len(idx), -1, dtype=np.int64)
-            if entitled.any():
-                ent[entitled] = self.schedules.annual_amount(sid[entitled], cum[entitled])
+            if full:
+                new_group = self.first
+            else:
+                g = self.group[idx]
+                new_group = np.r_[True, g[1:] != g[:-1]]
+            ent, cand_undef, kind, blocks = candidate_slot(
+                new_group, cand, take(self.med), active, take(base), take(base_null),
+                take(self.day), take(not_excluded), take(ref_in_prov), covers_flat, undef_flat,
+                req_ref, sched_flat, span, n_med, *params)
             better = ent > best_ent[idx]
             best_ent[idx[better]] = ent[better]
             best_slot[idx[better]] = s
@@ -476,7 +491,7 @@ class _Settler:
             new_undef = cand_undef & (first_undef[idx] < 0)
             first_undef[idx[new_undef]] = s
             undef_kind[idx[new_undef]] = kind[new_undef]
-            blocked[idx[active & (elig | und)]] = True
+            blocked[idx[blocks]] = True
 
         has_active = first_active >= 0
         computed = np.ones(n, dtype=bool) if given_mask is None else ~given_mask
@@ -511,9 +526,11 @@ class _Settler:
         given amount) under no category, as the engine does for a tier with no active rule."""
         view = copy.copy(self)
         view.n = len(sub)
-        for name in ("psn", "date", "med", "prof", "group", "referred", "in_province", "out_of_area"):
+        for name in ("psn", "date", "day", "med", "prof", "group", "referred", "in_province", "out_of_area"):
             setattr(view, name, getattr(self, name)[sub])
         view.starts, view.local = _local(view.group)
+        view.first = np.zeros(len(sub), dtype=bool)
+        view.first[view.starts] = True
         view.holds = _SubHolds(self.holds, sub)
         r = view.tier(tier, base[sub], base_null[sub], None if given is None else given[sub],
                       None if given_mask is None else given_mask[sub])

@@ -34,3 +34,61 @@ def hash_positions(keys: np.ndarray, probes: np.ndarray, bits: int) -> tuple[np.
                 break
             j = np.int64((np.uint64(j) + np.uint64(1)) & mask)
     return out, True
+
+
+@njit(cache=True, nogil=True)
+def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
+    """`Schedule.annual_amount` of schedule `s` on the yearly base `b` (fen)."""
+    scaled = 0
+    for j in range(nseg[s]):
+        lo = max(seg_start[s, j], threshold[s])
+        hi = b if j + 1 == nseg[s] else min(b, seg_start[s, j + 1])
+        if hi > lo:
+            scaled += (hi - lo) * seg_bp[s, j]
+    amount = (scaled + bp_one // 2) // bp_one
+    if cap[s] >= 0 and amount > cap[s]:
+        amount = cap[s]
+    if trigger[s] >= 0 and b * bp_one <= trigger[s]:
+        amount = 0
+    return amount
+
+
+@njit(cache=True, nogil=True)
+def candidate_slot(new_group, cand, med, active, base, base_null, day, not_excluded, ref_in_prov,
+                   covers, undef, req_ref, sched, span, n_med,
+                   threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
+    """One candidate slot of a tier over sorted claims (a person-year starts where `new_group`):
+    the candidate's yearly eligible base after each claim, and from it the entitlement (-1 where
+    none), whether the candidate leaves the claim undefined and why (0 named but not quantified,
+    1 no schedule on the date, 2 an earlier empty base), and whether it covers the claim or
+    leaves it undefined (`blocks`: then "nothing covers it, 0" no longer applies)."""
+    n = len(cand)
+    ent = np.full(n, -1, dtype=np.int64)
+    cand_undef = np.zeros(n, dtype=np.bool_)
+    kind = np.zeros(n, dtype=np.int8)
+    blocks = np.zeros(n, dtype=np.bool_)
+    cum = 0
+    poisoned = False
+    for k in range(n):
+        if new_group[k]:
+            cum = 0
+            poisoned = False
+        c = cand[k]
+        rm = c * n_med + med[k]
+        cov = covers[rm]
+        und = undef[rm]
+        elig = cov and not_excluded[k] and (ref_in_prov[k] or not req_ref[c])
+        if not active[k]:
+            continue
+        if elig:
+            cum += base[k]
+            if base_null[k]:
+                poisoned = True
+        sid = sched[c * span + day[k]]
+        defined = sid >= 0
+        cand_undef[k] = und or (not defined and cov) or (defined and poisoned)
+        kind[k] = 0 if und else (1 if not defined else 2)
+        if not und and defined and not poisoned:
+            ent[k] = annual_amount(sid, cum, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one)
+        blocks[k] = elig or und
+    return ent, cand_undef, kind, blocks
