@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from programs.files import one_line_refusal
 
 
@@ -128,3 +130,13 @@ def test_refusals_name_file_row_column_and_write_nothing(tuodi):
                      "identities.csv", "row 1", "column psn_no", "'B'")
     one_line_refusal(tuodi("subsidy", "qinghai", [{"psn_no": "A", "brdy": "2005-13-01"}], args=["--year", "2023"]),
                      "persons.csv", "row 1", "column brdy")
+
+
+@pytest.mark.parametrize("command, policy", [("subsidy", "harbin"), ("grants", "changzhi")])
+@pytest.mark.parametrize("year", ["99999", "-5", "1899", "2101", "abc", "20a3"])
+def test_year_out_of_range_is_refused_in_one_line(tuodi, command, policy, year):
+    """CONTRACT.md: bad input is a one-line refusal, never an internal error: --year is a calendar
+    year YYYY between 1900 and 2100."""
+    r = tuodi(command, policy, [("A", "390")], args=[f"--year={year}"])
+    one_line_refusal(r, "--year", year, "1900", "2100")
+    assert r.exit_code == 2 and "internal error" not in r.stderr

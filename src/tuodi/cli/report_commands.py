@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from decimal import Decimal
@@ -22,7 +23,10 @@ from tuodi.policy import load_policy
 from tuodi.programs import ProgramNotes, evaluate_warnings, grants_for_year, subsidies_for_year
 
 StrictOpt = typer.Option(False, "--strict", help="an undefined rule is an error")
-YearOpt = typer.Option(..., "--year", help="the calendar year (YYYY)")
+YearOpt = typer.Option(..., "--year", help="the calendar year (YYYY, 1900-2100)")
+#: the years a --year may name: a calendar date must exist for every day of it, and no policy
+#: or statistic Tuodi reads lies outside them
+YEARS = range(1900, 2101)
 
 SUBSIDY_COLUMNS = ["psn_no", "category", "share", "amount"]
 WARNING_COLUMNS = ["psn_no", "rule", "value", "threshold", "notify"]
@@ -36,6 +40,14 @@ def _share_text(share: Decimal | None) -> str:
         return ""
     text = format(share.normalize(), "f")
     return text
+
+
+def _parse_year(text: str) -> int:
+    """--year as a calendar year YYYY between 1900 and 2100, or a one-line refusal naming it."""
+    v = text.strip()
+    if not re.fullmatch(r"[0-9]{4}", v) or int(v) not in YEARS:
+        raise Refusal(f"--year {text!r}: not a year YYYY between {YEARS[0]} and {YEARS[-1]}")
+    return int(v)
 
 
 def _check_year(pol, year: int) -> None:
@@ -65,13 +77,14 @@ def _persons_and_identities(policy: str, persons: Path, identities: Optional[Pat
 @guarded
 def subsidy(
     policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
-    year: int = YearOpt,
+    year_text: str = YearOpt,
     contribution: Optional[str] = typer.Option(None, "--contribution",
                                                help="the individual contribution in yuan (个人缴费标准)"),
     out_path: Path = typer.Option(..., "--out", help="subsidy file (.csv or .parquet)"),
     overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
 ) -> None:
     """Premium subsidy (资助参保) per person for a year: the largest share over the identities held."""
+    year = _parse_year(year_text)
     contribution_fen = None
     if contribution is not None:
         try:
@@ -121,12 +134,13 @@ def _read_paid(path: Path, pol) -> set[tuple[str, str]]:
 @guarded
 def grants(
     policy: str = PolicyOpt, persons: Path = PersonsOpt, identities: Optional[Path] = IdentitiesOpt,
-    year: int = YearOpt, out_path: Path = typer.Option(..., "--out", help="grants file (.csv or .parquet)"),
+    year_text: str = YearOpt, out_path: Path = typer.Option(..., "--out", help="grants file (.csv or .parquet)"),
     paid: Optional[Path] = typer.Option(None, "--paid", help="grants file of earlier runs (psn_no,grant,"
                                         "amount): once-per-person grants are not granted again"),
     overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
 ) -> None:
     """One-off grants due in a year (e.g. 长治 大病关怀救助 5,000 yuan), once per person."""
+    year = _parse_year(year_text)
     pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
     _check_year(pol, year)
     already = _read_paid(paid, pol) if paid is not None else set()
