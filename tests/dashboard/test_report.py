@@ -203,3 +203,25 @@ def test_refusals(tuodi, tmp_path):
     one_line_refusal(tuodi("report", "harbin", PERSONS, IDENTITIES,
                            [("x1", "P9", "2023-01-05", "inpatient", "100", "50", "0")], STATS, out=None,
                            args=["--html", "{dir}/r.html"]), "claims.csv", "row 1", "column psn_no")
+
+
+def test_report_builder_reads_no_policy_file_and_takes_the_reference_targets_given(monkeypatch):
+    """The report's figures are pure: the targets of another jurisdiction (衢政办发〔2023〕1号 二,
+    综合保障率 ≥ 85%, 个人负担率 ≤ 15%) are passed in by the command line, never loaded inside."""
+    import tuodi.dashboard.tables as tables
+    import tuodi.policy
+    from tuodi.policy import load_policy
+
+    harbin, quzhou = load_policy("harbin"), load_policy("quzhou")
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("build_report loaded a policy")
+
+    monkeypatch.setattr(tuodi.policy, "load_policy", no_loading)
+    monkeypatch.setattr(tables, "load_policy", no_loading, raising=False)
+    assert tables.build_report(harbin, [], [], reference=None).targets == []
+    targets = {t.id: t for t in tables.build_report(harbin, [], [], reference=quzhou).targets}
+    assert (targets["protection_rate"].op, targets["protection_rate"].value) == (">=", Decimal("0.85"))
+    assert (targets["burden_rate"].op, targets["burden_rate"].value) == ("<=", Decimal("0.15"))
+    assert targets["protection_rate"].source.startswith("reference") and "衢政办发〔2023〕1号" in targets[
+        "protection_rate"].ref

@@ -31,6 +31,8 @@ YEARS = range(1900, 2101)
 SUBSIDY_COLUMNS = ["psn_no", "category", "share", "amount"]
 WARNING_COLUMNS = ["psn_no", "rule", "value", "threshold", "notify"]
 GRANT_COLUMNS = ["psn_no", "grant", "amount"]
+#: the policy whose targets the report shows when a policy sets none of its own
+REFERENCE_TARGETS = "quzhou"
 #: personal data the persons file may carry, pushed only with rules whose clause says so
 CONTACT_COLUMNS = ["psn_name", "tel", "addr", "admdvs"]
 
@@ -304,7 +306,10 @@ def report(
     notes = ProgramNotes()
     alerts = evaluate_warnings(pol, psn, ids, settled, sts, notes)
     _program_notes(pol.id, notes, strict, "not evaluated")
-    rep = build_report(pol, settled, alerts, notes.lines(pol.id, "not evaluated"))
+    # A policy that sets no targets is compared with Quzhou's (衢政办发〔2023〕1号 二), the one seed
+    # that quantifies them; the pure report builder is handed the loaded policy.
+    reference = None if pol.model.targets else load_policy(REFERENCE_TARGETS)
+    rep = build_report(pol, settled, alerts, notes.lines(pol.id, "not evaluated"), reference)
     if xlsx is not None:
         write_report_xlsx(xlsx, rep)
     if html is not None:

@@ -12,8 +12,9 @@ Money sums and rates are taken over the claims whose every amount is known: a cl
 amount (a rule the seeds do not quantify) cannot be split, so it is counted apart
 (`claims_with_empty_amounts`) rather than guessed. `persons_warned` counts the group's persons
 flagged by at least one early-warning rule in the year of their claims. Targets are the policy's
-own (衢政办发〔2023〕1号 二: 医疗救助对象 综合保障率 ≥ 85%, 个人负担率 ≤ 15% by 2025), or Quzhou's as
-the reference when the policy sets none; they are compared on the claims of identity holders.
+own (衢政办发〔2023〕1号 二: 医疗救助对象 综合保障率 ≥ 85%, 个人负担率 ≤ 15% by 2025), or, when the
+policy sets none, those of the reference policy the caller passes in (the command line passes
+Quzhou's); they are compared on the claims of identity holders. Nothing here reads a file.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
 from tuodi.engine.model import Settlement
-from tuodi.policy import Policy, load_policy
+from tuodi.policy import Policy
 from tuodi.policy.schema import CATEGORY_NAMES
 from tuodi.programs.warnings import Alert
 
@@ -119,16 +120,19 @@ class Report:
         return [g.month for g in self.by_month]
 
 
-def _targets(policy: Policy, recipients: Group) -> list[TargetCheck]:
-    source_policy = policy if policy.model.targets else load_policy("quzhou")
-    source = policy.cite if policy.model.targets else source_policy.cite
+def _targets(policy: Policy, recipients: Group, reference: Policy | None) -> list[TargetCheck]:
+    """The policy's own targets, else the reference policy's (labelled as such), else none."""
+    source_policy = policy if policy.model.targets else reference
+    if source_policy is None:
+        return []
     actual_of = {"protection_rate": recipients.protection_rate, "burden_rate": recipients.burden_rate}
+    source = "policy" if source_policy is policy else f"reference ({source_policy.name})"
     out = []
     for t in source_policy.model.targets:
         actual = actual_of.get(t.id)
         met = None if actual is None else (actual >= t.value if t.op == ">=" else actual <= t.value)
-        out.append(TargetCheck(t.id, t.name, t.op, t.value, t.year, source(t.ref), actual, met,
-                               "policy" if source_policy is policy else "reference (衢州)"))
+        out.append(TargetCheck(t.id, t.name, t.op, t.value, t.year, source_policy.cite(t.ref), actual, met,
+                               source))
     return out
 
 
@@ -155,8 +159,9 @@ def _contribution(policy: Policy) -> list[dict]:
 
 
 def build_report(policy: Policy, settlements: Iterable[Settlement], alerts: Iterable[Alert],
-                 notes: Iterable[str] = ()) -> Report:
-    """Group the settled claims and compare with the targets."""
+                 notes: Iterable[str] = (), reference: Policy | None = None) -> Report:
+    """Group the settled claims and compare with the targets: the policy's own, or, when it sets
+    none, those of `reference` (a policy already loaded by the caller)."""
     alerts = list(alerts)
     flagged = {(a.psn_no, a.year) for a in alerts}
     groups: dict[tuple[str, str], Group] = {}
@@ -192,4 +197,4 @@ def build_report(policy: Policy, settlements: Iterable[Settlement], alerts: Iter
         warnings.append({"rule": rule_id, "name": rule.name, "persons": len({a.psn_no for a in fired}),
                          "notify": ";".join(rule.notify), "ref": policy.cite(rule.ref)})
     return Report(policy.id, policy.name, by_category, by_month, by_category_month, total, recipients,
-                  _targets(policy, recipients), warnings, _contribution(policy), list(notes))
+                  _targets(policy, recipients, reference), warnings, _contribution(policy), list(notes))
