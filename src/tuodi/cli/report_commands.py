@@ -17,7 +17,8 @@ import typer
 from tuodi.cli.main import (ClaimsOpt, IdentitiesOpt, OverlayOpt, PersonsOpt, PolicyOpt, Refusal,
                             StatsOpt, app, err, guarded, load_inputs, report_notes, run_settlement)
 from tuodi.engine.money import yuan
-from tuodi.io import InputError, read_identities, read_persons, read_stats, read_table, write_rows
+from tuodi.io import (InputError, read_identities, read_persons, read_settlements, read_stats, read_table,
+                      write_rows)
 from tuodi.io.tables import parse_amount_fen
 from tuodi.policy import load_policy
 from tuodi.programs import ProgramNotes, evaluate_warnings, grants_for_year, subsidies_for_year
@@ -280,7 +281,6 @@ def report(
     """The protection report: per identity category and month — persons, claims, cost, each fund,
     综合保障率, 政策范围内保障率, 个人负担率, persons warned, and the targets."""
     from tuodi.dashboard.page import write_report_html
-    from tuodi.dashboard.settlements_file import read_settlements
     from tuodi.dashboard.tables import build_report
     from tuodi.dashboard.workbook import write_report_xlsx
 

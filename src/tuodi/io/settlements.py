@@ -1,48 +1,41 @@
-"""Reading a settlements file (the output of `tuodi settle`) back, with the same refusals as the
-input files: file, row and column. (io has no reader for it; the report is its only user so far.)"""
+"""Reading a settlements file (the output of `tuodi settle`, CONTRACT.md settlements file) back,
+with the same refusals as the input files: file, row and column, and the same parsers."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tuodi.engine.model import Person, Settlement
-from tuodi.engine.money import to_fen
-from tuodi.io import InputError, read_table
-from tuodi.io.tables import parse_amount_fen, parse_date
+from tuodi.io.tables import InputError, _cell, parse_amount_fen, parse_date, read_table
 from tuodi.io.write import SETTLEMENT_COLUMNS
 from tuodi.policy.schema import CATEGORY_NAMES
 
-OPTIONAL_AMOUNTS = ("hifmi_pay", "maf_pay", "tilt_pay")
+
+def parse_signed_amount_fen(v: str) -> int:
+    """An amount that may be negative, else as `parse_amount_fen`: `psn_part_amt` of the claim
+    that crosses Harbin's tilted-assistance line can be a refund (哈政办规〔2022〕16号 三(二)2;
+    README, How the seeds are read)."""
+    if v.startswith("-"):
+        return -parse_amount_fen(v[1:])
+    return parse_amount_fen(v)
 
 
-def _signed_fen(v: str) -> int:
-    """psn_part_amt may be negative (a tilted-assistance refund, CONTRACT.md via README)."""
-    d = Decimal(v)
-    if not d.is_finite():
-        raise ValueError("not an amount in yuan")
-    try:
-        return to_fen(d)
-    except ValueError:
-        raise ValueError("amounts have at most two decimals (yuan and fen)") from None
+def parse_category_slug(v: str) -> str:
+    """The settlements file writes the identity's slug (not a Chinese name)."""
+    if v not in CATEGORY_NAMES:
+        raise ValueError("unknown category slug")
+    return v
 
 
 def read_settlements(path: str | Path, persons: dict[str, Person]) -> list[Settlement]:
+    """Read and check a settlements file: unique `setl_id`, known persons and category slugs,
+    and amounts that add up (`fund_pay_sumamt`, `psn_part_amt`, empty when a part is)."""
     t = read_table(path)
     t.require(*SETTLEMENT_COLUMNS)
     seen: set[str] = set()
     out = []
     for i, row in t.rows():
         def cell(column, parse, required=False):
-            raw = row.get(column)
-            v = raw.strip() if raw is not None else None
-            if not v:
-                if required:
-                    raise InputError(t.path, "empty, a value is required", i, column)
-                return None
-            try:
-                return parse(v)
-            except (ValueError, InvalidOperation) as e:
-                raise InputError(t.path, f"{v!r}: {e.args[0] if e.args else 'invalid'}", i, column) from None
+            return _cell(t, i, column, row.get(column), parse, required=required)
 
         setl_id = cell("setl_id", str, True)
         if setl_id in seen:
@@ -51,18 +44,16 @@ def read_settlements(path: str | Path, persons: dict[str, Person]) -> list[Settl
         psn_no = cell("psn_no", str, True)
         if psn_no not in persons:
             raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
-        category = cell("category", str)
-        if category is not None and category not in CATEGORY_NAMES:
-            raise InputError(t.path, f"{category!r}: unknown category slug", i, "category")
         s = Settlement(
-            setl_id=setl_id, psn_no=psn_no, setl_date=cell("setl_date", parse_date, True), category=category,
+            setl_id=setl_id, psn_no=psn_no, setl_date=cell("setl_date", parse_date, True),
+            category=cell("category", parse_category_slug),
             medfee_sumamt=cell("medfee_sumamt", parse_amount_fen, True),
             inscp_scp_amt=cell("inscp_scp_amt", parse_amount_fen, True),
             hifp_pay=cell("hifp_pay", parse_amount_fen, True),
             hifmi_pay=cell("hifmi_pay", parse_amount_fen), maf_pay=cell("maf_pay", parse_amount_fen),
             tilt_pay=cell("tilt_pay", parse_amount_fen))
         fund = cell("fund_pay_sumamt", parse_amount_fen)
-        part = cell("psn_part_amt", _signed_fen)
+        part = cell("psn_part_amt", parse_signed_amount_fen)
         if s.inscp_scp_amt > s.medfee_sumamt:
             raise InputError(t.path, "inconsistent amounts: inscp_scp_amt exceeds medfee_sumamt", i, "inscp_scp_amt")
         if fund != s.fund_pay_sumamt:
