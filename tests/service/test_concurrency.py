@@ -143,8 +143,10 @@ def test_concurrent_settles_duplicates_and_reversals_equal_tuodi_settle(db_url, 
                                    "--out", str(tmp_path / "out.csv")])
     assert run.exit_code == 0, run.output
     expected: dict[str, dict] = defaultdict(lambda: dict.fromkeys(AMOUNTS, Decimal(0)))
+    per_claim: dict[str, dict] = {}
     with open(tmp_path / "out.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
+            per_claim[row["setl_id"]] = {c: None if row[c] == "" else Decimal(row[c]) for c in AMOUNTS[:3]}
             mine = expected[row["psn_no"]]
             for c in AMOUNTS:  # an empty (undefined) amount makes the year's total undefined
                 mine[c] = None if mine[c] is None or row[c] == "" else mine[c] + Decimal(row[c])
@@ -155,6 +157,10 @@ def test_concurrent_settles_duplicates_and_reversals_equal_tuodi_settle(db_url, 
         assert got == expected[psn], psn
         # and the claims' net payments add up to the accumulators
         live = [s for s in years[psn]["settlements"] if s["status"] == "settled"]
+        for s in live:  # each claim's net amounts are the engine's amounts for it
+            assert {c: None if s["net"][c] is None else Decimal(s["net"][c]) for c in AMOUNTS[:3]} \
+                == per_claim[s["setl_id"]], s["setl_id"]
+            assert all(s[c] is None or not s[c].startswith("-") for c in AMOUNTS), s["setl_id"]
         for c in ("hifmi_pay", "maf_pay", "tilt_pay"):
             if got[c] is not None:
                 assert sum(Decimal(s["net"][c]) for s in live) == got[c], (psn, c)

@@ -67,19 +67,29 @@ def test_second_claim_pays_the_yearly_amount_less_what_was_paid(service):
     assert year["accumulators"]["assistance"] == {"paid": "1600.00", "base": "5500.00"}
 
 
-def test_claim_dated_before_earlier_arrivals_takes_the_difference(service):
-    """A late-arriving, earlier-dated claim does not reopen paid claims: it gets the year's amount
-    less what was paid, and the year still adds up to the engine's yearly amount."""
+def test_claim_dated_before_earlier_arrivals_is_paid_its_own_amount_and_tops_up_the_later(service):
+    """A late-arriving, earlier-dated claim is paid the engine's amount for it; the year is
+    re-settled by date and the later claim gets the difference as an adjustment (补付).
+    By date: b0 r2 = 2500 → 0 (under the 3500 threshold); b1 yearly 5500 → (5500 − 3500) × 0.8 = 1600,
+    of which b1 was paid 0 at its window: top-up 1600."""
     service.put_person("E3")
     service.add_identity("E3", "near_dibao")
     service.settle(setl_id="b1", psn_no="E3", setl_date="2023-06-01", med_type="inpatient",
                    medfee_sumamt="8000", hifp_pay="5000", hifmi_pay="0")
     late = service.settle(setl_id="b0", psn_no="E3", setl_date="2023-02-01", med_type="inpatient",
                           medfee_sumamt="6500", hifp_pay="4000", hifmi_pay="0").json()
-    # by date: b0 r2 2500 → 0, b1 yearly 5500 → 1600; b1 already paid 0, so b0 carries the 1600
-    assert late["maf_pay"] == "1600.00"
-    assert "按到达顺序结算" in late["explanation"]
+    assert late["maf_pay"] == "0.00"
+    assert late["adjustments"] == [{"setl_id": "b1", "setl_date": "2023-06-01", "hifmi_pay": "0.00",
+                                    "maf_pay": "1600.00", "tilt_pay": "0.00", "fund_pay_sumamt": "1600.00"}]
+    assert list(late).index("adjustments") == list(late).index("explanation") + 1
+    assert "b1 (2023-06-01): maf_pay 1600.00" in late["explanation"]
+    b1 = service.client.get("/v1/settlements/b1", headers=service.h("insurance_office")).json()
+    assert (b1["maf_pay"], b1["net"]["maf_pay"]) == ("0.00", "1600.00")
+    assert b1["adjustments"][0]["cause"] == "settlement" and b1["adjustments"][0]["setl_id"] == "b0"
     assert service.year("E3", 2023)["totals"]["maf_pay"] == "1600.00"
+    again = service.settle(setl_id="b0", psn_no="E3", setl_date="2023-02-01", med_type="inpatient",
+                           medfee_sumamt="6500", hifp_pay="4000", hifmi_pay="0")
+    assert again.status_code == 200 and again.json()["adjustments"] == late["adjustments"]
 
 
 def test_person_without_identity_gets_no_assistance(service):

@@ -157,29 +157,39 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     @app.post("/v1/persons/{psn_no}/identities", status_code=201, tags=["persons"],
               responses={**ERRORS, 404: {"description": "no such person"}})
     def add_identity(psn_no: PsnNo, body: IdentityBody, who: Who) -> dict[str, Any]:
-        """Record an identity (救助对象身份) the person holds, with the department that recognised it."""
+        """Record an identity (救助对象身份) the person holds, with the department that recognised it.
+
+        The person's years are re-settled with it; `adjustments` lists the claims whose payments it
+        moved (补付 positive, 追回 negative)."""
         require(who, "identity.write")
         if body.psn_no is not None and body.psn_no != psn_no:
             raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
         if body.begndate and body.enddate and body.enddate < body.begndate:
             raise Invalid(f"enddate {body.enddate} is before begndate {body.begndate}", "enddate")
         with db.write() as conn:
-            if repo.get_person(conn, psn_no, lock=True) is None:
+            person = repo.get_person(conn, psn_no, lock=True)
+            if person is None:
                 raise NotFound(f"no person {psn_no!r}: register them first", "psn_no")
             row = repo.add_identity(conn, psn_no, body.category, body.begndate, body.enddate,
                                     body.source_dept, who.key_id)
+            caused = ledger.revise_person(conn, rules, person, "identity.add", row.id, who.key_id)
             repo.audit(conn, who.key_id, who.role, "identity.add", psn_no,
-                       detail=f"identity {row.id} {row.category} {row.begndate or ''}..{row.enddate or ''}")
-            return identity_json(row)
+                       detail=f"identity {row.id} {row.category} {row.begndate or ''}..{row.enddate or ''}; "
+                              f"{len(caused)} adjustment(s)")
+            return {**identity_json(row), "adjustments": caused}
 
     @app.post("/v1/persons/{psn_no}/identities/{identity_id}/end", tags=["persons"],
               responses={**ERRORS, 404: {"description": "no such identity"}})
     def end_identity(psn_no: PsnNo, identity_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                      body: EndIdentityBody, who: Who) -> dict[str, Any]:
-        """End an identity on `enddate` (its last day). Identities are ended, never deleted."""
+        """End an identity on `enddate` (its last day). Identities are ended, never deleted.
+
+        The person's years are re-settled without it from that day; `adjustments` lists the claims
+        whose payments it moved (a back-dated end claws back what was paid after it)."""
         require(who, "identity.write")
         with db.write() as conn:
-            if repo.get_person(conn, psn_no, lock=True) is None:
+            person = repo.get_person(conn, psn_no, lock=True)
+            if person is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
             row = repo.get_identity(conn, psn_no, identity_id)
             if row is None:
@@ -187,9 +197,11 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             if row.begndate and body.enddate < row.begndate:
                 raise Invalid(f"enddate {body.enddate} is before the identity's begndate {row.begndate}", "enddate")
             row = repo.end_identity(conn, row, body.enddate, body.reason, who.key_id)
+            caused = ledger.revise_person(conn, rules, person, "identity.end", row.id, who.key_id)
             repo.audit(conn, who.key_id, who.role, "identity.end", psn_no,
-                       detail=f"identity {row.id} ended {row.enddate} (was {row.enddate_before_end or 'open'})")
-            return identity_json(row)
+                       detail=f"identity {row.id} ended {row.enddate} (was {row.enddate_before_end or 'open'}); "
+                              f"{len(caused)} adjustment(s)")
+            return {**identity_json(row), "adjustments": caused}
 
     # ---- settlements -------------------------------------------------------------------------
 

@@ -1,25 +1,20 @@
 """Settling claims against the stored year (一站式结算): the engine, run under the person's lock.
 
-A settle locks the person, loads their claims of that year and re-runs the pure engine on them
-in settlement order (`setl_date`, then arrival) with the new claim in its place. Each tier pays on
-the new claim what the year now owes less what the tier has already paid that year:
-
-    pay = engine's yearly total (with the new claim) − person_years.paid (before it)
-
-When the new claim is the latest of the year — the usual case at discharge — this is exactly the
-engine's amount for it, and the explanation is the engine's. When it is dated before claims that
-already arrived, the earlier payments are not reopened at the window: the difference lands on the
-new claim, and the explanation says so. Either way the year adds up to what `tuodi settle` computes
-on the same claims, which is what the accumulators must hold.
-
-A reversal (冲正) re-runs the engine on the year's other claims and adjusts each one's net payment
-to the engine's amount (追回 when it falls, 补付 when it rises).
+Every stored claim's net amounts are exactly the engine's amounts for that claim, given the
+person's current identities and their claims of the year in settlement order (`setl_date`, then
+arrival). A settle locks the person, re-runs the pure engine on their claims of the year with the
+new claim in its place, and pays the new claim the engine's amounts for it. Whenever that run
+moves another claim's amounts — the new claim is dated before claims that already arrived — and
+likewise on a reversal (冲正) or when an identity is added or ended, each moved claim gets an
+adjustment to the engine's amount (追回 when it falls, 补付 when it rises). The response lists the
+adjustments the request caused. So the year always adds up to what `tuodi settle` computes on the
+same claims, and no claim carries another's clawback.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -133,20 +128,42 @@ def _check_in_force(rules: Rules, claim: Claim) -> None:
                       f"(in force {rules.policy.in_force_text()})", "setl_date")
 
 
-def _explanation(rules: Rules, engine_row: Settlement, paid: Settlement, med_type: str,
-                 totals: dict[str, int | None], before: dict[str, int | None]) -> str:
+def _explanation(rules: Rules, engine_row: Settlement, med_type: str, listed: list[dict[str, Any]]) -> str:
     text = explain_settlement(engine_row, rules.policy, med_type)
-    moved = [c for c in PAID if getattr(engine_row, c) != getattr(paid, c)]
-    if not moved:
+    if not listed:
         return text
-    lines = [text, "  按到达顺序结算 (本次结算日期早于本年已结算的结算, 已付款项不在窗口重开):"]
-    for c in moved:
-        lines.append(f"      {c}: 年度合计 {money(totals[c]) or '空'} − 本年已付 {money(before[c]) or '空'} "
-                     f"= 本次 {money(getattr(paid, c)) or '空'} (按日期重算本次为 {money(getattr(engine_row, c)) or '空'})")
-    fund = "空" if paid.fund_pay_sumamt is None else yuan(paid.fund_pay_sumamt)
-    part = "空" if paid.psn_part_amt is None else yuan(paid.psn_part_amt)
-    lines.append(f"  实付: 基金支付合计 fund_pay_sumamt = {fund}   个人负担 psn_part_amt = {part}")
+    lines = [text, "  本次结算日期早于本年已结算的结算: 按结算日期重算本年, 调整 (补付为正, 追回为负):"]
+    for a in listed:
+        moved = "   ".join(f"{c} {a[c] or '空'}" for c in PAID if a[c] != "0.00")
+        lines.append(f"      {a['setl_id']} ({a['setl_date']}): {moved}")
     return "\n".join(lines)
+
+
+def _moves(rows: list[Row], settled: list[Settlement]) -> list[tuple[Row, dict, dict]]:
+    """The stored claims whose net amounts differ from the engine's on the year re-run:
+    (row, engine amounts, adjustment = engine − net)."""
+    by_id = {s.setl_id: s for s in settled}
+    out = []
+    for r in rows:
+        s = by_id[r.setl_id]
+        new = {c: getattr(s, c) for c in PAID}
+        net = {c: getattr(r, f"net_{c}") for c in PAID}
+        if new != net:
+            out.append((r, new, {c: _minus(new[c], net[c]) for c in PAID}))
+    return out
+
+
+def _listed(setl_id: str, setl_date, delta: dict[str, int | None]) -> dict[str, Any]:
+    return {"setl_id": setl_id, "setl_date": setl_date.isoformat(), **{c: money(delta[c]) for c in PAID},
+            "fund_pay_sumamt": money(_sum(delta[c] for c in PAID))}
+
+
+def _apply(conn: Connection, moves: list[tuple[Row, dict, dict]], reversal_id: int | None = None,
+           revision_id: int | None = None) -> None:
+    for r, new, _delta in moves:
+        repo.set_net(conn, r.seq, new)
+    repo.insert_adjustments(conn, reversal_id, [{"seq": r.seq, **delta} for r, _new, delta in moves],
+                            revision_id=revision_id)
 
 
 def settlement_json(row: Row | dict, adjustments: list[Row] | None = None) -> dict[str, Any]:
@@ -170,8 +187,26 @@ def settlement_json(row: Row | dict, adjustments: list[Row] | None = None) -> di
         out["net"] = {**{c: money(v) for c, v in net.items()}, "fund_pay_sumamt": money(net_fund),
                       "psn_part_amt": money(_minus(g["medfee_sumamt"], net_fund))}
     if adjustments is not None:
-        out["adjustments"] = [{"reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(),
-                               **{c: money(getattr(a, c)) for c in PAID}} for a in adjustments]
+        out["adjustments"] = [_received(a) for a in adjustments]
+    return out
+
+
+def _received(a: Row) -> dict[str, Any]:
+    """One adjustment made to a claim, and what caused it."""
+    amounts = {c: money(getattr(a, c)) for c in PAID}
+    if a.reversal_id is not None:
+        return {"cause": "reversal", "reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(), **amounts}
+    by = {"setl_id": a.caused_by_setl_id} if a.cause == "settlement" else {"identity_id": a.identity_id}
+    return {"cause": a.cause, **by, "at": a.revised_at.isoformat(), **amounts}
+
+
+def settlement_response(row: Row | dict, caused: list[dict[str, Any]]) -> dict[str, Any]:
+    """A settlement's answer: its row and explanation, then the adjustments it caused."""
+    out: dict[str, Any] = {}
+    for k, v in settlement_json(row).items():
+        out[k] = v
+        if k == "explanation":
+            out["adjustments"] = caused
     return out
 
 
@@ -194,7 +229,9 @@ def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None
     if existing.body_hash != ci.body_hash():
         raise Conflict(f"setl_id {ci.claim.setl_id!r} was already settled with another body; "
                        "a correction is a reversal and a new setl_id", "setl_id")
-    return Outcome(200, settlement_json(existing), existing.psn_no)
+    caused = [_listed(a.setl_id, a.setl_date, {c: getattr(a, c) for c in PAID})
+              for a in repo.adjustments_caused_by(conn, existing.seq)]
+    return Outcome(200, settlement_response(existing, caused), existing.psn_no)
 
 
 def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, dry_run: bool = False,
@@ -213,26 +250,47 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     identity_rows = repo.identities_of(conn, claim.psn_no)
     stored_rows = repo.year_claims(conn, claim.psn_no, year)
     stored = [repo.claim_of(r) for r in stored_rows]
-    acc = repo.get_person_year(conn, claim.psn_no, year)
-    before = {c: (getattr(acc, c) if acc is not None else 0) for c in PAID}
+    acc = repo.get_person_year(conn, claim.psn_no, year) if not dry_run else None
 
     settled = _run_year(rules, person, identity_rows, stored + [claim])
     engine_row = next(s for s in settled if s.setl_id == claim.setl_id)
-    year_values = _year_values(settled, stored + [claim])
-    totals = {c: year_values[c] for c in PAID}
-    pay = {c: _minus(totals[c], before[c]) for c in PAID}
-    paid = replace(engine_row, **pay)
-    explanation = _explanation(rules, engine_row, paid, claim.med_type, totals, before)
-    row = {**ci.columns(), "category": paid.category, **pay, "explanation": explanation,
+    moves = _moves(stored_rows, settled)
+    listed = [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
+    pay = {c: getattr(engine_row, c) for c in PAID}
+    explanation = _explanation(rules, engine_row, claim.med_type, listed)
+    row = {**ci.columns(), "category": engine_row.category, **pay, "explanation": explanation,
            "policy": rules.policy.id, "status": "settled" if not dry_run else "pre-settlement"}
     if dry_run:
-        return Outcome(200, settlement_json(row), claim.psn_no)
+        return Outcome(200, settlement_response(row, listed), claim.psn_no)
     row.update({f"net_{c}": pay[c] for c in PAID})
     seq = repo.insert_claim(conn, ci.columns(), key_id)
-    repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": paid.category, **pay,
+    repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": engine_row.category, **pay,
                                        "explanation": explanation})
-    repo.save_person_year(conn, claim.psn_no, year, year_values, exists=acc is not None)
-    return Outcome(201, settlement_json(row), claim.psn_no, settled=True)
+    if moves:
+        _apply(conn, moves, revision_id=repo.insert_revision(conn, claim.psn_no, "settlement", seq=seq, by=key_id))
+    repo.save_person_year(conn, claim.psn_no, year, _year_values(settled, stored + [claim]), exists=acc is not None)
+    return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True)
+
+
+def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, identity_id: int,
+                  key_id: int | None) -> list[dict[str, Any]]:
+    """Re-settle every year of the person after an identity was added or ended (under the
+    person's lock): adjust each claim whose engine amounts moved; returns those adjustments."""
+    identity_rows = repo.identities_of(conn, person.psn_no)
+    listed: list[dict[str, Any]] = []
+    revision_id = None
+    for year in repo.claim_years(conn, person.psn_no):
+        rows = repo.year_claims(conn, person.psn_no, year)
+        stored = [repo.claim_of(r) for r in rows]
+        settled = _run_year(rules, person, identity_rows, stored)
+        moves = _moves(rows, settled)
+        if moves:
+            if revision_id is None:
+                revision_id = repo.insert_revision(conn, person.psn_no, cause, identity_id=identity_id, by=key_id)
+            _apply(conn, moves, revision_id=revision_id)
+            listed += [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
+        repo.save_person_year(conn, person.psn_no, year, _year_values(settled, stored), exists=True)
+    return listed
 
 
 def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, key_id: int | None,
@@ -253,25 +311,15 @@ def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, ke
     others = [r for r in repo.year_claims(conn, target.psn_no, year) if r.seq != target.seq]
     stored = [repo.claim_of(r) for r in others]
     settled = _run_year(rules, person, repo.identities_of(conn, target.psn_no), stored)
-    by_id = {s.setl_id: s for s in settled}
 
     reversal_id = repo.insert_reversal(conn, target.seq, reason, key_id)
     clawback = {c: _minus(0, getattr(target, f"net_{c}")) for c in PAID}
-    rows, listed = [{"seq": target.seq, **clawback}], []
     repo.mark_reversed(conn, target.seq)
     repo.set_net(conn, target.seq, {c: 0 for c in PAID})
-    for r in others:
-        s = by_id[r.setl_id]
-        new = {c: getattr(s, c) for c in PAID}
-        net = {c: getattr(r, f"net_{c}") for c in PAID}
-        delta = {c: _minus(new[c], net[c]) for c in PAID}
-        if new != net:
-            rows.append({"seq": r.seq, **delta})
-            repo.set_net(conn, r.seq, new)
-            listed.append({"setl_id": r.setl_id, "setl_date": r.setl_date.isoformat(),
-                           **{c: money(v) for c, v in delta.items()},
-                           "fund_pay_sumamt": money(_sum(delta.values()))})
-    repo.insert_adjustments(conn, reversal_id, rows)
+    repo.insert_adjustments(conn, reversal_id, [{"seq": target.seq, **clawback}])
+    moves = _moves(others, settled)
+    _apply(conn, moves, reversal_id=reversal_id)
+    listed = [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
     acc = repo.get_person_year(conn, target.psn_no, year)
     values = _year_values(settled, stored)
     repo.save_person_year(conn, target.psn_no, year, values, exists=acc is not None)

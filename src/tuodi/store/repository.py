@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, u
 
 from tuodi.engine.model import Claim, Identity, Person
 from tuodi.store.tables import (adjustments, api_keys, audit_log, claims, identities, person_years,
-                                persons, reversals, settlements)
+                                persons, reversals, revisions, settlements)
 
 ROLES = ("hospital", "insurance_office", "civil_affairs", "auditor")
 KEY_PREFIX = "tdk_"
@@ -164,17 +164,53 @@ def reversal_of(conn: Connection, seq: int) -> Row | None:
     return conn.execute(select(reversals).where(reversals.c.seq == seq)).first()
 
 
-def insert_adjustments(conn: Connection, reversal_id: int, rows: Iterable[dict[str, Any]]) -> None:
-    rows = [dict(r, reversal_id=reversal_id) for r in rows]
+def insert_adjustments(conn: Connection, reversal_id: int | None, rows: Iterable[dict[str, Any]],
+                       revision_id: int | None = None) -> None:
+    rows = [dict(r, reversal_id=reversal_id, revision_id=revision_id) for r in rows]
     if rows:
         conn.execute(insert(adjustments), rows)
 
 
+def insert_revision(conn: Connection, psn_no: str, cause: str, seq: int | None = None,
+                    identity_id: int | None = None, by: int | None = None) -> int:
+    """A revision of the person's year (its adjustments follow): a settlement dated before
+    others (`seq`), or an identity added or ended (`identity_id`)."""
+    return conn.execute(insert(revisions).values(psn_no=psn_no, cause=cause, seq=seq, identity_id=identity_id,
+                                                 revised_at=now(), revised_by=by)
+                        .returning(revisions.c.id)).scalar_one()
+
+
+def claim_years(conn: Connection, psn_no: str) -> list[int]:
+    """The years in which the person has settled (not reversed) claims."""
+    return list(conn.execute(select(claims.c.year).distinct().where(
+        and_(claims.c.psn_no == psn_no, claims.c.status == "settled")).order_by(claims.c.year)).scalars())
+
+
+_CAUSED_BY_SETTLEMENT = (
+    select(adjustments, claims.c.setl_id, claims.c.setl_date)
+    .join(revisions, revisions.c.id == adjustments.c.revision_id)
+    .join(claims, claims.c.seq == adjustments.c.seq)
+    .where(and_(revisions.c.seq == bindparam("seq"), revisions.c.cause == "settlement"))
+    .order_by(adjustments.c.id))
+
+
+def adjustments_caused_by(conn: Connection, seq: int) -> list[Row]:
+    """The adjustments a settlement caused to the person's other claims (with their setl_id and date)."""
+    return list(conn.execute(_CAUSED_BY_SETTLEMENT, {"seq": seq}))
+
+
 def adjustments_of(conn: Connection, seq: int) -> list[Row]:
+    """The adjustments made to one claim, with what caused each (a reversal or a revision)."""
+    reversed_claim = claims.alias("reversed_claim")
+    causing_claim = claims.alias("causing_claim")
     return list(conn.execute(
-        select(adjustments, reversals.c.reversed_at, claims.c.setl_id.label("reversed_setl_id"))
-        .join(reversals, reversals.c.id == adjustments.c.reversal_id)
-        .join(claims, claims.c.seq == reversals.c.seq)
+        select(adjustments, reversals.c.reversed_at, reversed_claim.c.setl_id.label("reversed_setl_id"),
+               revisions.c.cause, revisions.c.revised_at, revisions.c.identity_id,
+               causing_claim.c.setl_id.label("caused_by_setl_id"))
+        .outerjoin(reversals, reversals.c.id == adjustments.c.reversal_id)
+        .outerjoin(reversed_claim, reversed_claim.c.seq == reversals.c.seq)
+        .outerjoin(revisions, revisions.c.id == adjustments.c.revision_id)
+        .outerjoin(causing_claim, causing_claim.c.seq == revisions.c.seq)
         .where(adjustments.c.seq == seq).order_by(adjustments.c.id)))
 
 

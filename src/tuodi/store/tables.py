@@ -5,7 +5,9 @@
 - `claims` (结算申请) are the hospital's rows as received, in order of arrival (`seq`), with the hash
   of the normalised body that makes `setl_id` an idempotency key.
 - `settlements` hold what was paid at the window and, after reversals of other claims, the net
-  amount (`net_*`); `adjustments` are the clawbacks and top-ups (追回 / 补付) that moved them.
+  amount (`net_*`); `adjustments` are the clawbacks and top-ups (追回 / 补付) that moved them,
+  each caused by a reversal or by a `revision` of the year (a settlement dated before others,
+  an identity added or ended): a claim's net amounts are always the engine's on the current year.
 - `person_years` are the yearly per-person accumulators (年度累计) of each tier: what it has paid
   and the yearly base of the claims eligible for it. Its row is also what a settle locks.
 - `reversals` (冲正) store their result, so a repeated reversal returns it again.
@@ -126,10 +128,23 @@ reversals = Table(
     Column("reversed_by", Integer),
 )
 
+revisions = Table(
+    "revisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("psn_no", ID, ForeignKey("persons.psn_no"), nullable=False),
+    Column("cause", String(20), nullable=False),  # settlement | identity.add | identity.end
+    Column("seq", Integer, ForeignKey("claims.seq"), index=True),  # the settlement that caused it
+    Column("identity_id", Integer, ForeignKey("identities.id")),  # the identity added or ended
+    Column("revised_at", DateTime(timezone=True), nullable=False),
+    Column("revised_by", Integer),
+)
+
 adjustments = Table(
     "adjustments", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("reversal_id", Integer, ForeignKey("reversals.id"), nullable=False, index=True),
+    # what caused it: a reversal, or a revision of the year (exactly one of the two)
+    Column("reversal_id", Integer, ForeignKey("reversals.id"), index=True),
+    Column("revision_id", Integer, ForeignKey("revisions.id"), index=True),
     Column("seq", Integer, ForeignKey("claims.seq"), nullable=False, index=True),
     Column("hifmi_pay", BigInteger),
     Column("maf_pay", BigInteger),
@@ -161,4 +176,4 @@ audit_log = Table(
 )
 
 __all__ = ["metadata", "persons", "identities", "claims", "settlements", "person_years", "reversals",
-           "adjustments", "api_keys", "audit_log", "TIER_COLUMNS", "UniqueConstraint"]
+           "revisions", "adjustments", "api_keys", "audit_log", "TIER_COLUMNS", "UniqueConstraint"]
