@@ -39,3 +39,20 @@ def test_certno_check_digit():
     assert certno_ok("11010519491231002X")
     assert not certno_ok("110105194912310021")
     assert not certno_ok("1101051949123100")
+
+
+def test_persons_carry_name_telephone_address_and_certno(tmp_path):
+    """CONTRACT.md persons file: psn_name, tel, addr, certno are optional; read (and checked: the
+    GB 11643 check digit) with the file, trimmed, None when empty or absent."""
+    from tuodi.engine.model import Person
+    from tuodi.io.tables import read_persons
+
+    path = tmp_path / "persons.csv"
+    path.write_text("psn_no,psn_name,tel,addr,certno\nN1, 张三 ,13800000000,道里区 1 号,11010519491231002X\n"
+                    "N2,,,,\n", encoding="utf-8")
+    persons = read_persons(path)
+    assert (persons["N1"].psn_name, persons["N1"].tel, persons["N1"].addr, persons["N1"].certno) == (
+        "张三", "13800000000", "道里区 1 号", "11010519491231002X")
+    assert persons["N2"] == Person("N2")
+    path.write_text("psn_no\nN3\n", encoding="utf-8")
+    assert read_persons(path)["N3"].psn_name is None

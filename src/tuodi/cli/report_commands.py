@@ -16,6 +16,7 @@ import typer
 
 from tuodi.cli.main import (ClaimsOpt, IdentitiesOpt, OverlayOpt, PersonsOpt, PolicyOpt, Refusal,
                             StatsOpt, app, err, guarded, load_inputs, report_notes, run_settlement)
+from tuodi.engine.model import Person
 from tuodi.engine.money import yuan
 from tuodi.io import (InputError, read_identities, read_persons, read_settlements, read_stats, read_table,
                       write_rows)
@@ -155,11 +156,9 @@ def grants(
     err.print(f"tuodi: {len(due)} grant(s) due in {year} under {pol.id}; wrote {out_path}", markup=False)
 
 
-def _contacts(persons: Path) -> dict[str, dict[str, str]]:
-    t = read_table(persons)
-    cols = [c for c in CONTACT_COLUMNS if c in t.columns]
-    return {row["psn_no"].strip(): {c: (row.get(c) or "").strip() for c in cols}
-            for _, row in t.rows() if row.get("psn_no")}
+def _contacts(persons: dict[str, Person]) -> dict[str, dict[str, str]]:
+    """The contact data of the persons file (read and checked with it), for the department files."""
+    return {psn_no: {c: getattr(p, c) or "" for c in CONTACT_COLUMNS} for psn_no, p in persons.items()}
 
 
 def _check_folder(folder: Path) -> None:
@@ -236,7 +235,7 @@ def warn(
         for _ in {c.psn_no for c in clm}:
             notes.add("warnings", "risk_levels", None, f"levels named but not quantified ({pol.short_cite(levels.ref)})")
     _program_notes(pol.id, notes, strict, "not evaluated")
-    contacts = _contacts(persons) if split is not None else {}
+    contacts = _contacts(psn) if split is not None else {}
     # Nothing is written when the run fails (CONTRACT.md): the department files are staged first,
     # then --out is written (atomically), and only then are the department files moved into place.
     staged, departments = _stage_departments(split, pol, alerts, contacts) if split is not None else (None, [])

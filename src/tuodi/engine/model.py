@@ -7,13 +7,21 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """An insured person (参保人). `insutype` 390 resident (城乡居民), 310 employee (职工)."""
+    """An insured person (参保人). `insutype` 390 resident (城乡居民), 310 employee (职工).
+
+    `psn_name`, `tel`, `addr` and `certno` are personal data the engine never reads: they are
+    carried for the early-warning lists whose clause sends contact data (哈政办规〔2022〕16号 三(四)).
+    """
 
     psn_no: str
     insutype: str = "390"
     brdy: dt.date | None = None
     admdvs: str | None = None
     late_stage_major_disease: bool = False
+    psn_name: str | None = None
+    tel: str | None = None
+    addr: str | None = None
+    certno: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,8 +181,6 @@ def read_persons(path: str | Path) -> dict[str, Person]:
         psn_no = _cell(t, i, "psn_no", row.get("psn_no"), str, required=True)
         if psn_no in persons:
             raise InputError(t.path, f"duplicate psn_no {psn_no!r}", i, "psn_no")
-        if "certno" in row:
-            _cell(t, i, "certno", row.get("certno"), parse_certno)
         persons[psn_no] = Person(
             psn_no=psn_no,
             insutype=_cell(t, i, "insutype", row.get("insutype"), parse_insutype, default="390"),
@@ -190,6 +188,10 @@ def read_persons(path: str | Path) -> dict[str, Person]:
             admdvs=_text(row.get("admdvs")),
             late_stage_major_disease=_cell(t, i, "late_stage_major_disease",
                                            row.get("late_stage_major_disease"), parse_bool, default=False),
+            psn_name=_text(row.get("psn_name")),
+            tel=_text(row.get("tel")),
+            addr=_text(row.get("addr")),
+            certno=_cell(t, i, "certno", row.get("certno"), parse_certno),
         )
     return persons
 
