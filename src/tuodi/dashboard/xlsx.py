@@ -1,5 +1,8 @@
 """XLSX workbooks an office opens as they are: typed cells (amounts as numbers with two decimals,
-rates as percentages), bold frozen header, written atomically like every Tuodi output."""
+rates as percentages), bold frozen header, written atomically like every Tuodi output.
+
+Amounts are written as the Decimal they are (openpyxl stores its digits), never through a float:
+the sheet holds exactly the yuan and fen of the CSV files."""
 from __future__ import annotations
 
 import os
@@ -28,13 +31,9 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
 
 
-def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
-    """Write the sheets to `path` atomically (a temporary file beside it, renamed when complete)."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"{path}: a workbook is written as .xlsx")
-    if not path.parent.exists():
-        raise ValueError(f"{path}: the folder {path.parent} does not exist")
+def build_workbook(sheets: Sequence[Sheet]) -> Workbook:
+    """The workbook of the sheets, in memory. A Decimal in a column without a format of its own
+    is an amount: two decimals (AMOUNT_FORMAT)."""
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in sheets:
@@ -44,19 +43,32 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
         for row in sheet.rows:
-            ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+            ws.append(list(row))
         for j, col in enumerate(sheet.columns, start=1):
             fmt = sheet.formats.get(col)
             letter = get_column_letter(j)
             width = max([len(str(col))] + [len(str(r[j - 1])) for r in sheet.rows if r[j - 1] is not None])
             ws.column_dimensions[letter].width = min(max(10, width + 2), 60)
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+            for (cell,) in ws.iter_rows(min_row=2, max_row=len(sheet.rows) + 1, min_col=j, max_col=j):
+                if fmt:
                     cell.number_format = fmt
+                elif isinstance(cell.value, Decimal):
+                    cell.number_format = AMOUNT_FORMAT
         if sheet.notes:
             ws.append([])
             for note in sheet.notes:
                 ws.append([note])
+    return wb
+
+
+def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
+    """Write the sheets to `path` atomically (a temporary file beside it, renamed when complete)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"{path}: a workbook is written as .xlsx")
+    if not path.parent.exists():
+        raise ValueError(f"{path}: the folder {path.parent} does not exist")
+    wb = build_workbook(sheets)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
