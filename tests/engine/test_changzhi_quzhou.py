@@ -7,8 +7,7 @@ r1 = inscp_scp_amt - hifp_pay, yearly cumulative (CONTRACT.md).
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal as D
+from engine.helpers import assert_warned, check, claim
 
 RESIDENT = [("P1", "390")]
 
@@ -39,35 +38,6 @@ critical_illness:
       ratio: [{from: 2023-01-01, value: 0.6, ref: "test overlay"}]
       cap: [{from: 2023-01-01, value: null, ref: "test overlay"}]
 """
-
-
-def claim(setl_id, setl_date, medfee, hifp, hifmi="", *, psn="P1", med_type="inpatient", **extra):
-    """A claims-file row; inscp_scp_amt is left to its default (medfee - self-paid parts)."""
-    row = {"setl_id": setl_id, "psn_no": psn, "setl_date": setl_date, "med_type": med_type,
-           "medfee_sumamt": str(medfee), "hifp_pay": str(hifp), "hifmi_pay": str(hifmi)}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def check(run, setl_id, **want):
-    """Assert a row's amounts (None = empty) and category, exactly."""
-    assert run.exit_code == 0, run.stderr
-    got, expected = {}, {}
-    for col, value in want.items():
-        if col == "category":
-            got[col], expected[col] = run.row(setl_id)[col], value
-        else:
-            got[col] = run.amount(setl_id, col)
-            expected[col] = None if value is None else D(str(value))
-    assert got == expected, f"claim {setl_id}"
-
-
-def assert_warned(run, policy_words, rule_words, count):
-    """The warning names the policy, the rule and how many claims it left empty."""
-    err = run.stderr
-    assert any(w in err for w in policy_words), err
-    assert any(w in err for w in rule_words), err
-    assert re.search(rf"(?<![\d.]){count}(?![\d.])", err), err
 
 
 def assert_out_of_force(settle, tmp_path, policy, day):

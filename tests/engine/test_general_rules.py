@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+
+from engine.helpers import check, claim
 
 POLICY = "harbin"
 RESIDENT = [("P1", "390")]
@@ -25,27 +26,6 @@ INCOME = [
 ]
 OUT_COLUMNS = ["setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt",
                "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt"]
-
-
-def claim(setl_id, setl_date, medfee, hifp, hifmi="", *, psn="P1", med_type="inpatient", **extra):
-    """A claims-file row; inscp_scp_amt is left to its default (medfee - self-paid parts)."""
-    row = {"setl_id": setl_id, "psn_no": psn, "setl_date": setl_date, "med_type": med_type,
-           "medfee_sumamt": str(medfee), "hifp_pay": str(hifp), "hifmi_pay": str(hifmi)}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def check(run, setl_id, **want):
-    """Assert a row's amounts (None = empty) and category, exactly."""
-    assert run.exit_code == 0, run.stderr
-    got, expected = {}, {}
-    for col, value in want.items():
-        if col == "category":
-            got[col], expected[col] = run.row(setl_id)[col], value
-        else:
-            got[col] = run.amount(setl_id, col)
-            expected[col] = None if value is None else D(str(value))
-    assert got == expected, f"claim {setl_id}"
 
 
 def assert_refused(run, tmp_path, *words):

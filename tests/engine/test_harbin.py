@@ -10,8 +10,7 @@ tilt trigger for 2023 claims is 15,000; 2023: 32,000, trigger 16,000 for 2024 cl
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal as D
+from engine.helpers import assert_warned, check, claim
 
 POLICY = "harbin"
 RESIDENT = [("P1", "390")]
@@ -21,35 +20,6 @@ INCOME = [
     ("per_capita_disposable_income", 2024, "34000"),
 ]
 POLICY_WORDS = ("harbin", "哈尔滨", "heilongjiang", "黑龙江")
-
-
-def claim(setl_id, setl_date, medfee, hifp, hifmi="", *, psn="P1", med_type="inpatient", **extra):
-    """A claims-file row; inscp_scp_amt is left to its default (medfee - self-paid parts)."""
-    row = {"setl_id": setl_id, "psn_no": psn, "setl_date": setl_date, "med_type": med_type,
-           "medfee_sumamt": str(medfee), "hifp_pay": str(hifp), "hifmi_pay": str(hifmi)}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def check(run, setl_id, **want):
-    """Assert a row's amounts (None = empty) and category, exactly."""
-    assert run.exit_code == 0, run.stderr
-    got, expected = {}, {}
-    for col, value in want.items():
-        if col == "category":
-            got[col], expected[col] = run.row(setl_id)[col], value
-        else:
-            got[col] = run.amount(setl_id, col)
-            expected[col] = None if value is None else D(str(value))
-    assert got == expected, f"claim {setl_id}"
-
-
-def assert_warned(run, rule_words, count):
-    """The warning names the policy, the rule and how many claims it left empty."""
-    err = run.stderr
-    assert any(w in err for w in POLICY_WORDS), err
-    assert any(w in err for w in rule_words), err
-    assert re.search(rf"(?<![\d.]){count}(?![\d.])", err), err
 
 
 # --- critical illness (Heilongjiang, 黑医保发〔2021〕41号 二1) -----------------------------------
@@ -94,7 +64,7 @@ def test_harbin_critical_illness_employee_undefined(settle):
     # r1 = 30000-10000 = 20000, but no employee schedule: hifmi empty, so fund and psn_part empty
     check(run, "E1", hifmi_pay=None, maf_pay=0, tilt_pay=0, category="",
           fund_pay_sumamt=None, psn_part_amt=None)
-    assert_warned(run, ("ci_employee", "职工大额医疗费用补助"), 1)
+    assert_warned(run, POLICY_WORDS, ("ci_employee", "职工大额医疗费用补助"), 1)
 
 
 def test_harbin_critical_illness_tilt_for_dibao_undefined(settle):
@@ -106,7 +76,7 @@ def test_harbin_critical_illness_tilt_for_dibao_undefined(settle):
     # r1 = 8000-3000 = 5000; hifmi unknown -> maf, tilt, fund, psn_part unknown
     check(run, "D1", hifmi_pay=None, maf_pay=None, tilt_pay=None,
           fund_pay_sumamt=None, psn_part_amt=None)
-    assert_warned(run, ("ci_tilt_poor", "倾斜性保障"), 1)
+    assert_warned(run, POLICY_WORDS, ("ci_tilt_poor", "倾斜性保障"), 1)
 
 
 def test_harbin_critical_illness_lifted_poverty_schedule(settle):
@@ -333,7 +303,7 @@ def test_harbin_tilt_without_income_statistic_is_empty(settle):
                  identities=[("P1", "near_dibao", "", "")])
     # r2 = 5000: maf (5000-3500)*0.8 = 1200 still computed; tilt unknown
     check(run, "N1", maf_pay=1200, tilt_pay=None, fund_pay_sumamt=None, psn_part_amt=None)
-    assert_warned(run, ("tilt", "倾斜"), 1)
+    assert_warned(run, POLICY_WORDS, ("tilt", "倾斜"), 1)
 
 
 # --- all tiers together, dates in force ---------------------------------------------------

@@ -8,41 +8,11 @@ identity holders, 0 for persons without an identity.
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal as D
+from engine.helpers import assert_warned, check, claim
 
 POLICY = "jiamusi"
 RESIDENT = [("P1", "390")]
 POLICY_WORDS = ("jiamusi", "佳木斯", "heilongjiang", "黑龙江")
-
-
-def claim(setl_id, setl_date, medfee, hifp, hifmi="", *, psn="P1", med_type="inpatient", **extra):
-    """A claims-file row; inscp_scp_amt is left to its default (medfee - self-paid parts)."""
-    row = {"setl_id": setl_id, "psn_no": psn, "setl_date": setl_date, "med_type": med_type,
-           "medfee_sumamt": str(medfee), "hifp_pay": str(hifp), "hifmi_pay": str(hifmi)}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def check(run, setl_id, **want):
-    """Assert a row's amounts (None = empty) and category, exactly."""
-    assert run.exit_code == 0, run.stderr
-    got, expected = {}, {}
-    for col, value in want.items():
-        if col == "category":
-            got[col], expected[col] = run.row(setl_id)[col], value
-        else:
-            got[col] = run.amount(setl_id, col)
-            expected[col] = None if value is None else D(str(value))
-    assert got == expected, f"claim {setl_id}"
-
-
-def assert_warned(run, rule_words, count):
-    """The warning names the policy, the rule and how many claims it left empty."""
-    err = run.stderr
-    assert any(w in err for w in POLICY_WORDS), err
-    assert any(w in err for w in rule_words), err
-    assert re.search(rf"(?<![\d.]){count}(?![\d.])", err), err
 
 
 def test_jiamusi_critical_illness_2021_12000_60_percent(settle):
@@ -129,7 +99,7 @@ def test_jiamusi_critical_illness_tilt_for_dibao_undefined(settle):
     run = settle(POLICY, RESIDENT, [claim("D1", "2022-05-01", 30000, 10000)],
                  identities=[("P1", "dibao", "", "")])
     check(run, "D1", hifmi_pay=None, maf_pay=None, fund_pay_sumamt=None, psn_part_amt=None)
-    assert_warned(run, ("ci_tilt_poor", "倾斜性保障"), 1)
+    assert_warned(run, POLICY_WORDS, ("ci_tilt_poor", "倾斜性保障"), 1)
 
 
 def test_jiamusi_assistance_undefined_for_identity_holders(settle):
@@ -143,7 +113,7 @@ def test_jiamusi_assistance_undefined_for_identity_holders(settle):
           fund_pay_sumamt=None, psn_part_amt=None)
     check(run, "B1", hifmi_pay=0, maf_pay=0, tilt_pay=0, category="",
           fund_pay_sumamt=3000, psn_part_amt=5000)
-    assert_warned(run, ("maf_all", "医疗救助对象"), 1)
+    assert_warned(run, POLICY_WORDS, ("maf_all", "医疗救助对象"), 1)
 
 
 def test_jiamusi_in_force_from_2021(settle, tmp_path):

@@ -8,41 +8,11 @@ tilt_pay is empty, and with it fund_pay_sumamt and psn_part_amt.
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal as D
+from engine.helpers import assert_warned, check, claim
 
 POLICY = "qinghai"
 RESIDENT = [("P1", "390")]
 POLICY_WORDS = ("qinghai", "青海")
-
-
-def claim(setl_id, setl_date, medfee, hifp, hifmi="", *, psn="P1", med_type="inpatient", **extra):
-    """A claims-file row; inscp_scp_amt is left to its default (medfee - self-paid parts)."""
-    row = {"setl_id": setl_id, "psn_no": psn, "setl_date": setl_date, "med_type": med_type,
-           "medfee_sumamt": str(medfee), "hifp_pay": str(hifp), "hifmi_pay": str(hifmi)}
-    row.update({k: str(v) for k, v in extra.items()})
-    return row
-
-
-def check(run, setl_id, **want):
-    """Assert a row's amounts (None = empty) and category, exactly."""
-    assert run.exit_code == 0, run.stderr
-    got, expected = {}, {}
-    for col, value in want.items():
-        if col == "category":
-            got[col], expected[col] = run.row(setl_id)[col], value
-        else:
-            got[col] = run.amount(setl_id, col)
-            expected[col] = None if value is None else D(str(value))
-    assert got == expected, f"claim {setl_id}"
-
-
-def assert_warned(run, rule_words, count):
-    """The warning names the policy, the rule and how many claims it left empty."""
-    err = run.stderr
-    assert any(w in err for w in POLICY_WORDS), err
-    assert any(w in err for w in rule_words), err
-    assert re.search(rf"(?<![\d.]){count}(?![\d.])", err), err
 
 
 # --- critical illness (三(二)2) -------------------------------------------------------------
@@ -88,7 +58,7 @@ def test_qinghai_critical_illness_employee_undefined(settle):
     """三(二)2 quantifies only 城乡居民大病保险: an employee's (310) amount is empty, with a warning."""
     run = settle(POLICY, [("P1", "310")], [claim("E1", "2023-03-01", 30000, 10000)])
     check(run, "E1", hifmi_pay=None, maf_pay=0, tilt_pay=0, fund_pay_sumamt=None, psn_part_amt=None)
-    assert_warned(run, ("ci_employee", "职工大额医疗费用补助"), 1)
+    assert_warned(run, POLICY_WORDS, ("ci_employee", "职工大额医疗费用补助"), 1)
 
 
 # --- medical assistance (四(二)) -------------------------------------------------------------
@@ -151,7 +121,7 @@ def test_qinghai_assistance_chronic_undefined_outpatient_not_covered(settle):
     check(run, "I1", maf_pay=300)   # (3000-2500)*0.6 = 300
     check(run, "K1", maf_pay=None)  # covered, not quantified
     check(run, "O1", maf_pay=0)     # not covered: 0, even after an undefined chronic claim
-    assert_warned(run, ("maf_low_income", "低保边缘家庭成员、农村易返贫致贫人口"), 1)
+    assert_warned(run, POLICY_WORDS, ("maf_low_income", "低保边缘家庭成员、农村易返贫致贫人口"), 1)
 
 
 def test_qinghai_tilt_covers_inpatient_only(settle):
@@ -203,7 +173,7 @@ def test_qinghai_tilt_undefined_for_identity_holders(settle):
     ], identities=[("P1", "near_dibao", "", "")])
     check(run, "T1", maf_pay=1500, tilt_pay=None, fund_pay_sumamt=None)   # (5000-2500)*0.6
     check(run, "T2", maf_pay=0, tilt_pay=0, fund_pay_sumamt=1000, psn_part_amt=5000)
-    assert_warned(run, ("tilt", "倾斜"), 1)
+    assert_warned(run, POLICY_WORDS, ("tilt", "倾斜"), 1)
 
 
 def test_qinghai_several_identities_one_undefined_leaves_maf_empty(settle):
