@@ -11,17 +11,46 @@ from tuodi.policy.policy import TIERS
 
 
 def _all_dated(policy):
+    """Every cited value of the policy as (where, ref): the dated values of the tiers, subsidies,
+    grants, warning lines, trigger shares and contribution figures, and the clauses of the
+    warning rules, risk levels, look-back windows, contribution split and targets."""
+    m = policy.model
     for tier in TIERS:
         for rule in policy.rules(tier):
             for param in ("threshold", "ratio", "cap"):
                 for v in getattr(rule, param):
-                    yield f"{tier}.{rule.id}.{param}", v
-    for s in policy.model.subsidy:
+                    yield f"{tier}.{rule.id}.{param}", v.ref
+            if rule.trigger is not None:
+                for v in rule.trigger.share:
+                    yield f"{tier}.{rule.id}.trigger.share", v.ref
+    for s in m.subsidy:
         for v in s.share:
-            yield f"subsidy.{s.id}", v
-    for g in policy.model.grants:
+            yield f"subsidy.{s.id}", v.ref
+    for g in m.grants:
         for v in g.amount:
-            yield f"grants.{g.id}", v
+            yield f"grants.{g.id}", v.ref
+    for w in m.warnings:
+        yield f"warnings.{w.id}", w.ref
+        if w.contact_ref is not None:
+            yield f"warnings.{w.id}.contact_ref", w.contact_ref
+        for v in w.line or ():
+            yield f"warnings.{w.id}.line", v.ref
+    if m.risk_levels is not None:
+        yield "risk_levels", m.risk_levels.ref
+        for level in m.risk_levels.levels if isinstance(m.risk_levels.levels, list) else ():
+            for v in level.line:
+                yield f"risk_levels.{level.id}.line", v.ref
+    for lb in m.lookback:
+        yield f"lookback.{lb.category}", lb.ref
+    if m.contribution is not None:
+        c = m.contribution
+        for param in ("individual", "fiscal_subsidy"):
+            for v in getattr(c, param) or ():
+                yield f"contribution.{param}", v.ref
+        if c.fiscal_split:
+            yield "contribution.fiscal_split", c.ref
+    for t in m.targets:
+        yield f"targets.{t.id}", t.ref
 
 
 @pytest.mark.parametrize("name", JURISDICTIONS)
@@ -30,10 +59,19 @@ def test_every_value_cites_a_seed_document(name):
     policy = load_policy(name)
     values = list(_all_dated(policy))
     assert values, name
-    for where, v in values:
-        key = v.ref.split(" ")[0]
-        assert key in policy.model.documents, f"{name} {where}: ref {v.ref!r} names no document"
+    for where, ref in values:
+        key = (ref or "").split(" ")[0]
+        assert key in policy.model.documents, f"{name} {where}: ref {ref!r} names no document"
         assert policy.model.documents[key].seed, f"{name} {where}: document without seed file"
+
+
+def test_citation_check_reaches_every_kind_of_cited_value():
+    """The check above walks warning rules and their lines (哈政办规 三(四)), look-back windows
+    (三(六)1 12 months), trigger shares (三(二)2 50%), contribution figures (佳木斯 一1, 一2) and
+    targets (衢政办发〔2023〕1号 二), not only the settlement schedules, subsidies and grants."""
+    kinds = {where.split(".")[0] + (".trigger" if ".trigger." in where else "")
+             for name in JURISDICTIONS for where, _ in _all_dated(load_policy(name))}
+    assert {"warnings", "risk_levels", "lookback", "tilt.trigger", "contribution", "targets"} <= kinds, kinds
 
 
 def test_heilongjiang_threshold_carries_forward_into_2022():
