@@ -77,7 +77,8 @@ def candidate_slot(new_group, cand, med, active, base, base_null, day, not_exclu
         rm = c * n_med + med[k]
         cov = covers[rm]
         und = undef[rm]
-        elig = cov and not_excluded[k] and (ref_in_prov[k] or not req_ref[c])
+        counts = not_excluded[k] and (ref_in_prov[k] or not req_ref[c])
+        elig = cov and counts
         if not active[k]:
             continue
         if elig:
@@ -86,9 +87,13 @@ def candidate_slot(new_group, cand, med, active, base, base_null, day, not_exclu
                 poisoned = True
         sid = sched[c * span + day[k]]
         defined = sid >= 0
-        cand_undef[k] = und or (not defined and cov) or (defined and poisoned)
-        kind[k] = 0 if und else (1 if not defined else 2)
-        if not und and defined and not poisoned:
+        # idle (excluded, or a med_type neither covered nor named): bounds the entitlement by
+        # F on the unchanged base when known, never makes the claim undefined (engine _idle)
+        idle = not counts or (not cov and not und)
+        if not idle:
+            cand_undef[k] = und or (not defined and cov) or (defined and poisoned)
+            kind[k] = 0 if und else (1 if not defined else 2)
+        if (idle or not und) and defined and not poisoned:
             ent[k] = annual_amount(sid, cum, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one)
-        blocks[k] = elig or und
+        blocks[k] = not idle
     return ent, cand_undef, kind, blocks

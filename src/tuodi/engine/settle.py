@@ -132,15 +132,25 @@ class _Tier:
             self.schedules[key] = resolve(self.policy, rule, day, self.stats)
         return self.schedules[key]
 
-    def _ineligible_reason(self, cand: Candidate, claim: Claim) -> str | None:
-        rule = cand.rule
-        if claim.med_type not in rule.med_types:
-            return f"{claim.med_type} not covered by {rule.id}"
+    def _excluded_reason(self, cand: Candidate, claim: Claim) -> str | None:
+        """Why the claim does not count for this candidate whatever its med_type (referral, area)."""
         if self.exclude_unreferred and claim.out_of_area and not claim.referred:
             return f"out of area without referral ({self.policy.short_cite(self.exclude_ref or '')})"
-        if rule.requires_referral_in_province and not (claim.referred and claim.in_province):
+        if cand.rule.requires_referral_in_province and not (claim.referred and claim.in_province):
             return "counts only referred claims treated in the province"
         return None
+
+    def _ineligible_reason(self, cand: Candidate, claim: Claim) -> str | None:
+        if claim.med_type not in cand.rule.med_types:
+            return f"{claim.med_type} not covered by {cand.rule.id}"
+        return self._excluded_reason(cand, claim)
+
+    def _idle(self, cand: Candidate, claim: Claim) -> bool:
+        """The candidate's rule has nothing to say on this claim: excluded, or a med_type it
+        neither covers nor names (as opposed to one it names without a number: undefined)."""
+        return self._excluded_reason(cand, claim) is not None or (
+            claim.med_type not in cand.rule.med_types
+            and claim.med_type not in cand.rule.undefined_med_types)
 
     def settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
                given: int | None = None) -> tuple[int | None, Step, str | None]:
@@ -162,8 +172,8 @@ class _Tier:
         # A claim no valid identity's rule covers (med_type left out, out of area without
         # referral, …) pays 0, even when an earlier amount this year is unknown: CONTRACT.md,
         # "a med_type the seed's rule leaves out is not covered: 0".
-        if all(reasons[c.key] is not None and claim.med_type not in c.rule.undefined_med_types
-               for c in active):
+        idle = {c.key: self._idle(c, claim) for c in active}
+        if all(idle.values()):
             first = active[0]
             return 0, Step(self.name, 0, rule_id=first.rule.id, rule_name=first.rule.name,
                            category=first.category, base_claim=0, note=reasons[first.key]), first.category
@@ -171,16 +181,19 @@ class _Tier:
         best: tuple[int, Candidate, Schedule] | None = None
         undefined: tuple[Candidate, str] | None = None
         for c in active:
-            if claim.med_type in c.rule.undefined_med_types:
+            # an idle candidate still bounds the entitlement by what it already gave (its F on an
+            # unchanged base), but when that is unknown it cannot make this claim's amount unknown
+            if claim.med_type in c.rule.undefined_med_types and not idle[c.key]:
                 undefined = undefined or (c, f"{c.rule.id}: {claim.med_type} named but not quantified")
                 continue
             sched = self._schedule(c.rule, claim.setl_date)
             if isinstance(sched, NotDefined):
-                if claim.med_type in c.rule.med_types:
+                if claim.med_type in c.rule.med_types and not idle[c.key]:
                     undefined = undefined or (c, sched.reason)
                 continue
             if self.bases[c.key] is None:
-                undefined = undefined or (c, "an earlier amount this year is empty")
+                if not idle[c.key]:
+                    undefined = undefined or (c, "an earlier amount this year is empty")
                 continue
             ent = sched.annual_amount(self.bases[c.key])  # type: ignore[arg-type]
             if best is None or ent > best[0]:
