@@ -475,6 +475,56 @@ def _yuan_text(values: np.ndarray, null: np.ndarray | None) -> pl.Series:
     return text
 
 
+_SETTLEMENT_SCHEMA = pa.schema([pa.field(c, pa.string()) for c in SETTLEMENT_COLUMNS[:2]]
+                               + [pa.field(SETTLEMENT_COLUMNS[2], pa.date32()),
+                                  pa.field(SETTLEMENT_COLUMNS[3], pa.string())]
+                               + [pa.field(c, pa.decimal128(18, 2)) for c in SETTLEMENT_COLUMNS[4:]])
+
+
+def _arrow_schema(path: str | Path, schema: pa.Schema) -> None:
+    """Make the Arrow schema stored in a Parquet file's footer `schema` (as pyarrow stores it).
+
+    polars stores its own Arrow types (large_string for text), so pyarrow would read the file
+    back with other types than `tuodi.io.write`'s files. The Parquet types are the same; only
+    the `ARROW:schema` key of the footer's key-value metadata changes. In the footer (Thrift
+    compact protocol) that value is a length-prefixed string, and nothing outside the footer
+    points into it: the footer is rewritten with the new value and its new length."""
+    buf = pa.BufferOutputStream()
+    pq.write_table(schema.empty_table(), buf)
+    value = pq.ParquetFile(pa.BufferReader(buf.getvalue())).metadata.metadata[b"ARROW:schema"]
+    with open(path, "r+b") as f:
+        f.seek(-8, os.SEEK_END)
+        tail = f.read(8)
+        if tail[4:] != b"PAR1":
+            raise ValueError(f"{path}: not a Parquet file")
+        size = int.from_bytes(tail[:4], "little")
+        start = f.seek(-8 - size, os.SEEK_END)
+        footer = f.read(size)
+        key = b"\x18\x0cARROW:schema\x18"   # KeyValue: key (field 1, binary), then value (field 2)
+        at = footer.find(key)
+        if at < 0 or footer.find(key, at + 1) >= 0:
+            raise ValueError(f"{path}: no single ARROW:schema in the footer")
+        i = at + len(key)
+        length = shift = 0
+        while True:  # the old value's length, a ULEB128 varint
+            b = footer[i]
+            i += 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        n, prefix = len(value), bytearray()
+        while True:
+            prefix.append((n & 0x7F) | (0x80 if n >= 0x80 else 0))
+            n >>= 7
+            if not n:
+                break
+        new = footer[:at + len(key)] + bytes(prefix) + value + footer[i + length:]
+        f.seek(start)
+        f.write(new + len(new).to_bytes(4, "little") + b"PAR1")
+        f.truncate()
+
+
 def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
     """The settlements file (CONTRACT.md) from columns, atomically, as `tuodi.io.write` writes it."""
     path = Path(path)
@@ -505,14 +555,15 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
             })
             frame.write_csv(tmp, line_terminator="\r\n", null_value="", quote_style="necessary")
         else:
-            arrays = [claims.setl_id.to_arrow().cast(pa.string()), claims.psn_no.to_arrow().cast(pa.string()),
-                      pa.array(claims.date.astype(np.int32), type=pa.int32()).cast(pa.date32()),
-                      category.to_arrow().cast(pa.string())]
-            arrays += [_decimal(np.ascontiguousarray(v, dtype=np.int64), m) for v, m in amounts.values()]
-            schema = pa.schema([pa.field(c, a.type) for c, a in zip(SETTLEMENT_COLUMNS, arrays)])
-            # setl_id is unique: a dictionary would only be built and thrown away
-            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), tmp,
-                           use_dictionary=["psn_no", "category"], store_decimal_as_integer=True)
+            decimals = [pl.from_arrow(_decimal(np.ascontiguousarray(v, dtype=np.int64), m)).alias(c)
+                        for c, (v, m) in amounts.items()]
+            frame = pl.DataFrame([
+                claims.setl_id.alias("setl_id"), claims.psn_no.alias("psn_no"),
+                pl.Series("setl_date", claims.date, dtype=pl.Int32).cast(pl.Date), category, *decimals])
+            # polars encodes the row groups on every core (pyarrow's writer uses one); the input
+            # strings go out as they came in, with no conversion to Arrow
+            frame.write_parquet(tmp, compression="snappy")
+            _arrow_schema(tmp, _SETTLEMENT_SCHEMA)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
