@@ -132,7 +132,8 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
 def _unscaled(s: pl.Series) -> np.ndarray:
     """The integers behind a decimal column (its low 64 bits, checked to be the whole value)."""
     if (s.dtype.precision or 38) <= 18:  # up to 18 digits always fit in 64 bits: one cast
-        return s.to_physical().cast(pl.Int64).fill_null(0).to_numpy()
+        ints = s.to_physical().cast(pl.Int64)
+        return (ints.fill_null(0) if ints.null_count() else ints).to_numpy()  # no copy when full
     arr = s.to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
