@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from tuodi.batch.kernels import hash_positions
 from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
 from tuodi.engine.model import Person
+from tuodi.io.tables import read_frame as io_read_frame
 from tuodi.io.tables import (BOOLEANS, CLAIM_REQUIRED, MED_TYPE_CODES, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
                              parse_insutype, parse_med_type)
@@ -57,25 +58,9 @@ def keep_freed_memory() -> None:
 
 
 def read_frame(path: str | Path) -> tuple[Path, pl.DataFrame]:
-    """Read a CSV (all text) or Parquet (native types) file as `tuodi.io.tables.read_table` does."""
+    """`tuodi.io.tables.read_frame` (native Parquet types), with freed memory kept for reuse."""
     keep_freed_memory()
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(path, "no such file")
-    try:
-        if suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-        elif suffix in (".parquet", ".pq"):
-            frame = pl.read_parquet(path)
-        else:
-            raise InputError(path, "unknown file type: use .csv or .parquet")
-    except InputError:
-        raise
-    except Exception as e:  # polars raises several kinds on a malformed file
-        raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
-    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
-    return path, frame
+    return Path(path), io_read_frame(path)
 
 
 def _require(path: Path, frame: pl.DataFrame, *columns: str) -> None:

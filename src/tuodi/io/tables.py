@@ -75,8 +75,8 @@ class Table:
             yield i, row
 
 
-def read_table(path: str | Path) -> Table:
-    """Read a CSV (UTF-8, BOM accepted) or Parquet file as text columns."""
+def read_frame(path: str | Path) -> pl.DataFrame:
+    """Read a CSV (all text; UTF-8, BOM accepted) or Parquet (native types) file."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -86,15 +86,23 @@ def read_table(path: str | Path) -> Table:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
         elif suffix in (".parquet", ".pq"):
             frame = pl.read_parquet(path)
-            frame = frame.with_columns(pl.all().cast(pl.Utf8))
         else:
             raise InputError(path, "unknown file type: use .csv or .parquet")
     except InputError:
         raise
     except Exception as e:  # polars raises several kinds on a malformed file
         raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
-    frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
-    return Table(path, frame)
+    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a CSV or Parquet file as text columns."""
+    frame = read_frame(path)
+    try:
+        frame = frame.with_columns(pl.all().cast(pl.Utf8))
+    except Exception as e:  # a Parquet column with no text form (nested, binary)
+        raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
+    return Table(Path(path), frame)
 
 
 def _text(v: str | None) -> str | None:
