@@ -333,8 +333,9 @@ class Claims:
         self.person = person
 
 
-def read_claims(path: str | Path, persons: pl.Series, policy: Policy) -> Claims:
-    path, f = read_frame(path)
+def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.DataFrame | None = None) -> Claims:
+    """`frame`: the file already read by `read_frame` (e.g. on a thread while the persons were read)."""
+    path, f = (Path(path), frame) if frame is not None else read_frame(path)
     _require(path, f, *CLAIM_REQUIRED)
     n = f.height
     sid = _text(f, "setl_id")

@@ -3,6 +3,7 @@ path `tuodi settle` takes for large claims files."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
@@ -40,13 +41,24 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
     from tuodi.batch.columnar import NO_BEGIN, NO_END, settle_columns
 
     pol = load_policy(policy, overlay)
+    # the claims file (by far the largest) decodes on a thread while the persons and identities
+    # are read; a failure there is left to read_claims, after the persons' own refusals
+    pool = ThreadPoolExecutor(1)
+    pending = pool.submit(files.read_frame, claims)
+    pool.shutdown(wait=False)
     try:
         psn, insutype = files.read_persons(persons)
         if identities:
             ids = files.read_identities(identities, psn)
         else:
             ids = (np.zeros(0, np.int64), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
-        clm = files.read_claims(claims, psn, pol)
+        try:
+            frame = pending.result()[1]
+        except Exception:
+            frame = None
+        del pending   # the future holds the frame too: freed when read_claims is done with it
+        clm = files.read_claims(claims, psn, pol, frame)
+        del frame
     except files.Unusual:
         return False
     sts = read_stats(stats) if stats else {}
