@@ -360,6 +360,16 @@ class _SubHolds:
         return self.holds.active(self.sub[claims], cat, tier)
 
 
+class _OffsetHolds:
+    """`_Holds` seen from the sorted claims `offset:` (one part of a split settlement)."""
+
+    def __init__(self, holds: _Holds, offset: int):
+        self.holds, self.offset = holds, offset
+
+    def active(self, claims: np.ndarray, cat: np.ndarray, tier: str) -> np.ndarray:
+        return self.holds.active(claims + self.offset, cat, tier)
+
+
 # ---------------------------------------------------------------------------------------------
 # one tier
 
@@ -372,6 +382,9 @@ class _TierResult:
 
 
 _NAMED, _SCHED, _EARLIER = 0, 1, 2
+
+#: from this many claims the sorted claims are settled in two parts (whole persons) on two threads
+PARALLEL_FROM = 200_000
 
 
 class _Settler:
@@ -421,6 +434,7 @@ class _Settler:
         self.referred = inp.referred[o]
         self.in_province = inp.in_province[o]
         self.out_of_area = inp.out_of_area[o]
+        self._heads: dict = {}   # undefined key -> ((tier, key id), first-seen rank of its reason's claim)
 
     def _ignored(self, inp: Inputs, cats: np.ndarray, recognised: np.ndarray) -> None:
         """Identity rows of categories the policy does not recognise, of persons with claims."""
@@ -574,6 +588,7 @@ class _Settler:
                 reason = EARLIER_EMPTY
             self.notes.undefined[key] += int(counts[key_ids[key]])
             self.notes.undefined_reason.setdefault(key, reason)
+            self._heads.setdefault(key, ((TIERS.index(tier), key_ids[key]), int(rank[h])))
 
     def _first_seen(self) -> np.ndarray:
         if not hasattr(self, "_first"):
@@ -583,25 +598,71 @@ class _Settler:
             self._first = first
         return self._first
 
-    def run(self) -> Outputs:
+    def _sorted(self):
+        """The three tiers and the category, in settlement order."""
         inp, o = self.inp, self.order
-        r1 = (inp.inscp - inp.hifp)[o]
+        r1 = inp.inscp[o] - inp.hifp[o]
         no_null = np.zeros(self.n, dtype=bool)
         ci = self.tier("critical_illness", r1, no_null, inp.hifmi[o], inp.hifmi_given[o])
         r2 = r1 - ci.amount
+        del r1
         maf = self.tier("assistance", r2, ci.null)
         r3 = r2 - maf.amount
+        del r2
         r3_null = ci.null | maf.null
         tilt = self.tier("tilt", r3, r3_null)
         cat = np.where(maf.cat >= 0, maf.cat, np.where(tilt.cat >= 0, tilt.cat, ci.cat))
+        return (ci.amount, ci.null, maf.amount, maf.null, tilt.amount, tilt.null, cat)
+
+    def _part(self, a: int, b: int, ga: int, gb: int) -> "_Settler":
+        """The settler of sorted claims a:b (groups ga:gb, whole persons), with its own notes."""
+        view = copy.copy(self)
+        view.notes, view._heads = Notes(), {}
+        view.n = b - a
+        view.order = self.order[a:b]
+        for name in ("psn", "date", "day", "med", "prof", "first", "referred", "in_province", "out_of_area"):
+            setattr(view, name, getattr(self, name)[a:b])
+        view.group = self.group[a:b] - ga
+        view.local = view.group
+        view.starts = self.starts[ga:gb] - a
+        view.holds = _OffsetHolds(self.holds, a)
+        return view
+
+    def _merge_notes(self, parts: list["_Settler"]) -> None:
+        """The parts' undefined counts, in the order and with the reasons of one settlement: keys
+        by tier and rule, the reason of the part whose person comes first in the file (the first part
+        when a person's years fall in both)."""
+        heads = sorted((order, rank, i, key) for i, p in enumerate(parts) for key, (order, rank) in p._heads.items())
+        for order, rank, i, key in heads:
+            p = parts[i]
+            self.notes.undefined[key] += p.notes.undefined[key]
+            self.notes.undefined_reason.setdefault(key, p.notes.undefined_reason[key])
+            self._heads.setdefault(key, (order, rank))
+
+    def run(self) -> Outputs:
+        o = self.order
+        m = self.n // 2
+        g = int(np.searchsorted(self.starts, m)) if self.n >= PARALLEL_FROM else 0
+        if 0 < g < len(self.starts):
+            # two parts of whole persons on two threads (the kernels and numpy release the GIL)
+            from concurrent.futures import ThreadPoolExecutor
+            self._first_seen()
+            a = int(self.starts[g])
+            parts = [self._part(0, a, 0, g), self._part(a, self.n, g, len(self.starts))]
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(lambda p: p._sorted(), parts))
+            self._merge_notes(parts)
+            columns = [np.concatenate([r[i] for r in results]) for i in range(7)]
+            del results
+        else:
+            columns = list(self._sorted())
 
         def back(x):
             out = np.empty_like(x)
             out[o] = x
             return out
 
-        return Outputs(back(ci.amount), back(ci.null), back(maf.amount), back(maf.null),
-                       back(tilt.amount), back(tilt.null), back(cat), self.notes,
+        return Outputs(*[back(c) for c in columns], self.notes,
                        {"claims": self.n, "person_years": len(self.starts), "routed_to_engine": 0})
 
 
