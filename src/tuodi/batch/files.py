@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -333,20 +334,42 @@ class Claims:
         self.person = person
 
 
-def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.DataFrame | None = None) -> Claims:
-    """`frame`: the file already read by `read_frame` (e.g. on a thread while the persons were read)."""
-    path, f = (Path(path), frame) if frame is not None else read_frame(path)
-    _require(path, f, *CLAIM_REQUIRED)
-    n = f.height
-    sid = _text(f, "setl_id")
-    psn = _text(f, "psn_no")
-    index = _person_index(psn, persons)
+def _claim_numbers(f: pl.DataFrame, policy: Policy):
+    """The claims' dates, med_types, amounts and booleans, each with its present and bad masks."""
     day, day_present, day_bad = _date(f, "setl_date")
     start = day_number(policy.model.in_force.start)
     end = day_number(policy.model.in_force.end) if policy.model.in_force.end else NO_END
     med, med_present, med_bad = _mapped(f, "med_type", parse_med_type, MED_TYPES)
     amounts = {c: _amount(f, c) for c in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
                                           "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay")}
+    bools = {c: _mapped(f, c, parse_bool, (False, True)) for c in ("referred", "in_province", "out_of_area")}
+    return day, day_present, day_bad, start, end, med, med_present, med_bad, amounts, bools
+
+
+def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.DataFrame | None = None) -> Claims:
+    """`frame`: the file already read by `read_frame` (e.g. on a thread while the persons were read)."""
+    path, f = (Path(path), frame) if frame is not None else read_frame(path)
+    _require(path, f, *CLAIM_REQUIRED)
+    n = f.height
+
+    def keys():
+        sid = _text(f, "setl_id")
+        psn = _text(f, "psn_no")
+        return sid, psn, _later_duplicates(sid), _person_index(psn, persons)
+
+    # the ids (hashing, duplicates, the join on the persons) on a thread while the numbers are
+    # read here; errors are raised in the order of a sequential reading: the ids' first
+    pool = ThreadPoolExecutor(1)
+    pending = pool.submit(keys)
+    pool.shutdown(wait=False)
+    try:
+        numbers = _claim_numbers(f, policy)
+    except BaseException:
+        pending.result()
+        raise
+    sid, psn, sid_later, index = pending.result()
+    del pending
+    (day, day_present, day_bad, start, end, med, med_present, med_bad, amounts, bools) = numbers
     medfee, medfee_p, medfee_bad = amounts["medfee_sumamt"]
     own, _, own_bad = amounts["fulamt_ownpay_amt"]
     over, _, over_bad = amounts["overlmt_selfpay"]
@@ -356,10 +379,9 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
     inscp = np.where(inscp_p, inscp, expected)
     hifp, hifp_p, hifp_bad = amounts["hifp_pay"]
     hifmi, hifmi_p, hifmi_bad = amounts["hifmi_pay"]
-    bools = {c: _mapped(f, c, parse_bool, (False, True)) for c in ("referred", "in_province", "out_of_area")}
     flags = [
         sid.is_null().to_numpy(),
-        _later_duplicates(sid),
+        sid_later,
         index < 0, ~day_present, day_bad, day_present & ((day < start) | (day > end)),
         ~med_present, med_bad, ~medfee_p, medfee_bad, own_bad, over_bad, pre_bad, expected < 0,
         inscp_bad, inscp != expected, ~hifp_p, hifp_bad, hifp > inscp,
