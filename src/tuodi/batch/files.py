@@ -27,7 +27,7 @@ from tuodi.io.tables import read_frame as io_read_frame
 from tuodi.io.tables import (BOOLEANS, CLAIM_REQUIRED, MED_TYPE_CODES, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
                              parse_insutype, parse_med_type)
-from tuodi.io.write import SETTLEMENT_COLUMNS
+from tuodi.io.write import SETTLEMENT_COLUMNS, check_out_path
 from tuodi.policy import CATEGORY_BY_NAME, Policy
 from tuodi.policy.schema import CATEGORIES
 
@@ -536,12 +536,8 @@ def _arrow_schema(path: str | Path, schema: pa.Schema) -> None:
 
 def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
     """The settlements file (CONTRACT.md) from columns, atomically, as `tuodi.io.write` writes it."""
-    path = Path(path)
+    path = check_out_path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise InputError(path, "unknown file type for --out: use .csv or .parquet")
-    if not path.parent.exists():
-        raise InputError(path, f"the folder {path.parent} does not exist")
     fund_null = out.hifmi_null | out.maf_null | out.tilt_null
     fund = claims.hifp + out.hifmi + out.maf + out.tilt
     amounts = {

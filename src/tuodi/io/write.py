@@ -32,6 +32,16 @@ def settlement_row(s: Settlement) -> dict[str, str]:
     }
 
 
+def check_out_path(path: str | Path) -> Path:
+    """An `--out` file Tuodi can write: .csv or .parquet, in a folder that exists."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(path, "unknown file type for --out: use .csv or .parquet")
+    if not path.parent.exists():
+        raise InputError(path, f"the folder {path.parent} does not exist")
+    return path
+
+
 def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str, str]],
                amount_columns: Sequence[str] = (), date_columns: Sequence[str] = ()) -> None:
     """Write rows of strings as CSV or Parquet (by extension), atomically.
@@ -39,12 +49,8 @@ def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str
     In Parquet, amount columns are decimal(18,2) and date columns date32: exact, typed, and read
     back by any Arrow tool; empty strings become nulls.
     """
-    path = Path(path)
+    path = check_out_path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise InputError(path, "unknown file type for --out: use .csv or .parquet")
-    if not path.parent.exists():
-        raise InputError(path, f"the folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         if suffix == ".csv":
