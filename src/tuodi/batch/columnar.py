@@ -1,31 +1,26 @@
 """Columnar settlement (列式批量结算): the engine's rules on whole columns of integer fen.
 
 `tuodi.engine.settle` is the reference: this module gives exactly its amounts, categories and
-warnings on every claim, but works tier by tier on numpy arrays instead of claim by claim.
+warnings on every claim, but on whole columns instead of claim objects.
 
-How the engine's sequential rules become array operations (one person-year is a *group*; claims
-are sorted by person, `setl_date`, file order, so every group is a contiguous run):
+How (one person-year is a *group*):
 
+- **Order.** Claims are sorted by person, `setl_date`, file order (one sort of an integer key),
+  so every group is a contiguous run, in the engine's settlement order.
 - **Candidates.** A person's candidates in a tier (the general rules of their `insutype`, then
   each identity category they hold with the rules it `follows`) depend only on the person's
-  *profile* (insutype, set of recognised categories held). Profiles are few; each claim gets the
-  candidate list of its person's profile, and slot `s` of that list is processed for all claims
-  at once.
-- **Bases.** A candidate's yearly base after claim k is the segmented cumulative sum, over the
-  group, of the tier's base on the claims where the candidate was active (its identity holds on
-  the date or within the look-back window) and eligible (med_type covered, not out of area
-  without referral, referred and in province where required). An empty base poisons the
-  candidate's base from then on: a segmented cumulative "any".
-- **Payments.** The engine pays `max(0, ent_k - paid)` and adds it to `paid`, so `paid` after
-  claim k is `max(paid before, ent_k)`: a running maximum. Claims whose `hifmi_pay` is given add
-  the given amount instead; with G_k the group's cumulative given amount,
-  `paid_k = G_k + max(0, cummax_{j<=k}(ent_j - G_j))`, a segmented cumulative maximum. A claim
-  pays `paid_k - paid_{k-1}` (or its given amount).
-- **Undefined.** A claim is undefined in a tier when one of its active candidates is (med_type
-  named but not quantified, schedule not defined on the date for a covered med_type, or an empty
-  base), or when an earlier claim of the group was undefined in that tier; claims no active
-  candidate covers still pay 0 (the engine's "not covered is 0"). The first undefined claim of a
-  group is found with a segmented cumulative "any" of the undefined starts.
+  *profile* (insutype, set of recognised categories held). Profiles are few: their candidate
+  lists are made once by the engine's own `_candidates`, and each claim reads its profile's.
+- **Identities.** Which categories hold on each claim's date, or only inside a look-back window,
+  is worked out for all claims at once (`_Holds`: identity rows joined to claims by person).
+- **Tiers.** Each tier is then one compiled pass over the sorted claims
+  (`kernels.settle_tier`): per group, each candidate slot keeps its yearly base and whether an
+  empty base poisoned it, and each claim pays max(0, best entitlement - paid) or is left
+  undefined, exactly as the engine's loop. Critical illness runs on r1 = inscp - hifp, assistance
+  on r2 = r1 - hifmi, tilt on r3 = r2 - maf, as whole-column differences.
+- **Threads.** From `PARALLEL_FROM` claims the sorted claims are cut at a person boundary and the
+  two halves settled on two threads (the kernels release the GIL); the notes are merged in one
+  settlement's order.
 
 Nothing is routed back to the scalar engine: every case the engine handles has its array form
 here, and `tests/batch` checks both agree on random populations.
@@ -40,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
-from tuodi.batch.kernels import candidate_slot
+from tuodi.batch.kernels import settle_tier
 from tuodi.engine.money import BP
 from tuodi.engine.schedule import NotDefined, Schedule, Stats, resolve
 from tuodi.engine.settle import TIERS, Candidate, Notes, _candidates
@@ -109,59 +104,6 @@ class Outputs:
 
 
 # ---------------------------------------------------------------------------------------------
-# segmented scans over contiguous groups
-
-
-def _starts(g: np.ndarray) -> np.ndarray:
-    """Indices where a new group begins in a non-decreasing group-id array."""
-    if len(g) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-
-
-def _local(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    starts = _starts(g)
-    first = np.zeros(len(g), dtype=bool)
-    first[starts] = True
-    return starts, np.cumsum(first) - 1
-
-
-def seg_cumsum(x: np.ndarray, starts: np.ndarray, local: np.ndarray) -> np.ndarray:
-    cs = np.cumsum(x)
-    before = (cs - x)[starts]
-    return cs - before[local]
-
-
-def seg_cumany(x: np.ndarray, starts: np.ndarray, local: np.ndarray) -> np.ndarray:
-    return seg_cumsum(x.astype(np.int64), starts, local) > 0
-
-
-def seg_cummax(x: np.ndarray, starts: np.ndarray, local: np.ndarray) -> np.ndarray:
-    """Running maximum restarting at each group: groups are lifted onto disjoint value ranges so
-    one global `maximum.accumulate` never carries a value across a group boundary."""
-    if len(x) == 0:
-        return x.copy()
-    lo = np.minimum.reduceat(x, starts)
-    span = np.maximum.reduceat(x, starts) - lo + 1
-    offset = np.cumsum(span) - span
-    if offset[-1] + span[-1] >= 2 ** 62:  # pragma: no cover - amounts beyond any real year
-        out = np.empty_like(x)
-        for a, b in zip(starts, np.r_[starts[1:], len(x)]):
-            out[a:b] = np.maximum.accumulate(x[a:b])
-        return out
-    shift = (offset - lo)[local]
-    return np.maximum.accumulate(x + shift) - shift
-
-
-def seg_shift(x: np.ndarray, starts: np.ndarray, fill) -> np.ndarray:
-    """x of the previous element in the group (`fill` at group starts)."""
-    out = np.empty_like(x)
-    out[1:] = x[:-1]
-    out[starts] = fill
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 # schedules as arrays
 
 
@@ -192,7 +134,7 @@ class _Schedules:
         return self.by_rule[key]
 
     def arrays(self) -> tuple:
-        """The schedules as numeric tables for `kernels.candidate_slot`: threshold, segment starts
+        """The schedules as numeric tables for `kernels.settle_tier`: threshold, segment starts
         and ratios (basis points), segment counts, cap and trigger (-1: none)."""
         k = len(self.params) or 1
         width = max([len(p.segments) for p in self.params] + [1])
@@ -211,31 +153,6 @@ class _Schedules:
             if p.trigger_scaled is not None:
                 trigger[i] = p.trigger_scaled
         return threshold, seg_start, seg_bp, nseg, cap, trigger, BP
-
-    def annual_amount(self, sid: np.ndarray, base: np.ndarray) -> np.ndarray:
-        """F(base) for each row under schedule `sid` (>= 0): `Schedule.annual_amount` on arrays."""
-        out = np.zeros(len(base), dtype=np.int64)
-        present = np.flatnonzero(np.bincount(sid, minlength=len(self.params)))
-        for s in present:
-            sel = None if len(present) == 1 else sid == s
-            b = base if sel is None else base[sel]
-            sched = self.params[s]
-            scaled = np.zeros(len(b), dtype=np.int64)
-            starts = [st for st, _ in sched.segments]
-            ends = starts[1:] + [None]
-            for (start, bp), end in zip(sched.segments, ends):
-                lo = max(start, sched.threshold)
-                hi = b if end is None else np.minimum(b, end)
-                scaled += np.maximum(hi - lo, 0) * bp
-            amount = (scaled + BP // 2) // BP
-            if sched.cap is not None:
-                amount = np.minimum(amount, sched.cap)
-            if sched.trigger_scaled is not None:
-                amount = np.where(b * BP <= sched.trigger_scaled, 0, amount)
-            if sel is None:
-                return amount
-            out[sel] = amount
-        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,37 +255,6 @@ class _Holds:
         lb_ok = lb_med[cat, med] & (beg != NO_BEGIN) & (window_start <= day) & (day < beg)
         self.lookback[pair_claim[lb_ok], cat[lb_ok]] = True
 
-    def active(self, claims: np.ndarray, cat: np.ndarray, tier: str) -> np.ndarray:
-        out = np.ones(len(claims), dtype=bool)
-        sel = cat >= 0
-        if sel.any():
-            r, c = self.row[claims[sel]], cat[sel]
-            held = self.direct[r, c]
-            if tier != "critical_illness":
-                held = held | self.lookback[r, c]
-            out[sel] = held
-        return out
-
-
-class _SubHolds:
-    """`_Holds` seen from a subset of the sorted claims."""
-
-    def __init__(self, holds: _Holds, sub: np.ndarray):
-        self.holds, self.sub = holds, sub
-
-    def active(self, claims: np.ndarray, cat: np.ndarray, tier: str) -> np.ndarray:
-        return self.holds.active(self.sub[claims], cat, tier)
-
-
-class _OffsetHolds:
-    """`_Holds` seen from the sorted claims `offset:` (one part of a split settlement)."""
-
-    def __init__(self, holds: _Holds, offset: int):
-        self.holds, self.offset = holds, offset
-
-    def active(self, claims: np.ndarray, cat: np.ndarray, tier: str) -> np.ndarray:
-        return self.holds.active(claims + self.offset, cat, tier)
-
 
 # ---------------------------------------------------------------------------------------------
 # one tier
@@ -410,15 +296,17 @@ class _Settler:
         self.psn = inp.claim_psn[o]
         self.date = inp.claim_date[o].astype(np.int64)
         self.med = inp.claim_med[o].astype(np.int64)
-        year = self.date.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+        self.day = self.date - day0
+        # the year of each day that occurs, from a table over the days' span
+        days = day0 + np.arange(span)
+        year_of_day = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int16)
+        year = year_of_day[self.day]
         new = np.r_[True, (self.psn[1:] != self.psn[:-1]) | (year[1:] != year[:-1])] if n else np.zeros(0, bool)
-        self.group = np.cumsum(new) - 1
+        del year
         self.starts = np.flatnonzero(new)
         self.first = new
-        self.day = self.date - day0
-        self.local = self.group
         present = np.zeros(span, dtype=bool)
-        present[self.date - day0] = True
+        present[self.day] = True
         self.schedules = _Schedules(policy, stats, np.flatnonzero(present) + day0, day0)
         # identities
         cats = np.asarray([CAT_INDEX.get(c, -1) for c in inp.ident_category], dtype=np.int64) \
@@ -431,6 +319,8 @@ class _Settler:
         prof, mask, self.tier_cands = _profiles(policy, inp, cats, recognised)
         self.prof = prof[self.psn]
         self.holds = _Holds(policy, inp, cats, recognised, self.psn, self.date, self.med, mask)
+        self.hold_row = self.holds.row
+        self._tier_tables: dict[str, tuple] = {}
         self.referred = inp.referred[o]
         self.in_province = inp.in_province[o]
         self.out_of_area = inp.out_of_area[o]
@@ -446,116 +336,37 @@ class _Settler:
         for c, k in Counter(np.asarray(inp.ident_category, dtype=object)[sel].tolist()).items():
             self.notes.ignored_categories[c] += k
 
+    def _tier_arrays(self, tier: str) -> tuple:
+        """The tier's rules as the numeric tables `kernels.settle_tier` reads (made once)."""
+        if tier not in self._tier_tables:
+            tc = self.tier_cands[tier]
+            tier_def = self.policy.tier(tier)
+            rules = [c.rule for c in tc.cands]
+            n_med = len(MED_TYPES)
+            covers = np.array([[m in r.med_types for m in MED_TYPES] for r in rules] or [[False] * n_med])
+            undef_med = np.array([[m in r.undefined_med_types for m in MED_TYPES] for r in rules]
+                                 or [[False] * n_med])
+            req_ref = np.array([r.requires_referral_in_province for r in rules] or [False])
+            sched = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
+                if rules else np.zeros(0, dtype=np.int64)
+            self._tier_tables[tier] = (
+                bool(tier_def and tier_def.exclude_unreferred_out_of_area),
+                tc.table, tc.count, tc.cat, covers.ravel(), undef_med.ravel(), req_ref, sched,
+                self.schedules.span, n_med, *self.schedules.arrays())
+        return self._tier_tables[tier]
+
     def tier(self, tier: str, base: np.ndarray, base_null: np.ndarray,
              given: np.ndarray | None = None, given_mask: np.ndarray | None = None) -> _TierResult:
-        n = self.n
         tc = self.tier_cands[tier]
-        count = tc.count[self.prof]
-        sub = np.flatnonzero(count > 0)
-        if len(sub) < n:
-            return self._tier_on(sub, tier, base, base_null, given, given_mask)
-        tier_def = self.policy.tier(tier)
-        exclude_unref = bool(tier_def and tier_def.exclude_unreferred_out_of_area)
-        rules = [c.rule for c in tc.cands]
-        n_med = len(MED_TYPES)
-        covers = np.array([[m in r.med_types for m in MED_TYPES] for r in rules] or [[False] * n_med])
-        undef_med = np.array([[m in r.undefined_med_types for m in MED_TYPES] for r in rules]
-                             or [[False] * n_med])
-        req_ref = np.array([r.requires_referral_in_province for r in rules] or [False])
-        span = self.schedules.span
-        sched_flat = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
-            if rules else np.zeros(0, dtype=np.int64)
-        covers_flat, undef_flat = covers.ravel(), undef_med.ravel()
-        not_excluded = ~(self.out_of_area & ~self.referred) if exclude_unref else np.ones(n, bool)
-        ref_in_prov = self.referred & self.in_province
-        params = self.schedules.arrays()
-
-        best_ent = np.full(n, -1, dtype=np.int64)
-        best_slot = np.full(n, -1, dtype=np.int64)
-        first_active = np.full(n, -1, dtype=np.int64)
-        first_undef = np.full(n, -1, dtype=np.int64)
-        undef_kind = np.zeros(n, dtype=np.int8)
-        blocked = np.zeros(n, dtype=bool)   # an active candidate covers the claim or leaves it undefined
-        for s in range(tc.table.shape[1]):
-            idx = np.flatnonzero(count > s)
-            if len(idx) == 0:
-                continue
-            full = len(idx) == n   # every claim has this slot: no gathers
-
-            def take(a):
-                return a if full else a[idx]
-
-            cand = tc.table[take(self.prof), s]
-            cat = tc.cat[cand]
-            active = self.holds.active(idx, cat, tier)
-            if full:
-                new_group = self.first
-            else:
-                g = self.group[idx]
-                new_group = np.r_[True, g[1:] != g[:-1]]
-            ent, cand_undef, kind, blocks = candidate_slot(
-                new_group, cand, take(self.med), active, take(base), take(base_null),
-                take(self.day), take(not_excluded), take(ref_in_prov), covers_flat, undef_flat,
-                req_ref, sched_flat, span, n_med, *params)
-            better = ent > best_ent[idx]
-            best_ent[idx[better]] = ent[better]
-            best_slot[idx[better]] = s
-            new_active = active & (first_active[idx] < 0)
-            first_active[idx[new_active]] = s
-            new_undef = cand_undef & (first_undef[idx] < 0)
-            first_undef[idx[new_undef]] = s
-            undef_kind[idx[new_undef]] = kind[new_undef]
-            blocked[idx[blocks]] = True
-
-        has_active = first_active >= 0
-        computed = np.ones(n, dtype=bool) if given_mask is None else ~given_mask
-        settles = computed & has_active & blocked      # not "no active candidate covers it: 0"
-        any_undef = first_undef >= 0
-        start = settles & any_undef
-        poisoned_before = seg_shift(seg_cumany(start, self.starts, self.local), self.starts, False)
-        undefined = settles & (any_undef | poisoned_before)
-        ent = np.where(settles & ~undefined & (best_ent >= 0), best_ent, 0)
-        if given_mask is not None and given_mask.any():
-            g = np.where(given_mask, given, 0)
-            cum_given = seg_cumsum(g, self.starts, self.local)
-            paid = cum_given + np.maximum(seg_cummax(ent - cum_given, self.starts, self.local), 0)
-            amount = np.where(given_mask, g, paid - seg_shift(paid, self.starts, 0))
-        else:
-            paid = np.maximum(seg_cummax(ent, self.starts, self.local), 0)
-            amount = paid - seg_shift(paid, self.starts, 0)
-        amount[undefined] = 0
-
-        # the engine's category: best candidate when paid, first undefined (or first active when
-        # only poisoned) when empty, first active when nothing covers; none without candidates
-        slot = np.where(undefined, np.where(any_undef, first_undef, first_active),
-                        np.where(settles & (best_slot >= 0), best_slot, first_active))
-        slot = np.where(computed & has_active, slot, -1)
-        cand = np.where(slot >= 0, tc.table[self.prof, np.maximum(slot, 0)], -1)
-        cat = np.where(cand >= 0, tc.cat[np.maximum(cand, 0)], -1)
-        self._note_undefined(tier, tc, undefined, np.where(any_undef, undef_kind, _EARLIER), cand)
-        return _TierResult(amount, undefined, cat)
-
-    def _tier_on(self, sub: np.ndarray, tier: str, base, base_null, given, given_mask) -> _TierResult:
-        """A tier on the claims of persons with candidates only; the others pay 0 (or their
-        given amount) under no category, as the engine does for a tier with no active rule."""
-        view = copy.copy(self)
-        view.n = len(sub)
-        for name in ("psn", "date", "day", "med", "prof", "group", "referred", "in_province", "out_of_area"):
-            setattr(view, name, getattr(self, name)[sub])
-        view.starts, view.local = _local(view.group)
-        view.first = np.zeros(len(sub), dtype=bool)
-        view.first[view.starts] = True
-        view.holds = _SubHolds(self.holds, sub)
-        r = view.tier(tier, base[sub], base_null[sub], None if given is None else given[sub],
-                      None if given_mask is None else given_mask[sub])
-        amount = np.zeros(self.n, dtype=np.int64)
-        if given_mask is not None:
-            amount[given_mask] = given[given_mask]
-        amount[sub] = r.amount
-        null = np.zeros(self.n, dtype=bool)
-        null[sub] = r.null
-        cat = np.full(self.n, -1, dtype=np.int64)
-        cat[sub] = r.cat
+        if given_mask is None:
+            given, given_mask = np.zeros(1, dtype=np.int64), np.zeros(self.n, dtype=bool)
+        exclude, *rules = self._tier_arrays(tier)
+        h = self.holds
+        amount, null, cat, cand, kind = settle_tier(
+            self.first, self.prof, self.med, self.day, base, base_null, given, given_mask,
+            self.referred, self.in_province, self.out_of_area, exclude,
+            self.hold_row, h.direct, h.lookback, tier != "critical_illness", *rules)
+        self._note_undefined(tier, tc, null, kind, cand)
         return _TierResult(amount, null, cat)
 
     def _note_undefined(self, tier: str, tc: _TierCandidates, undefined: np.ndarray,
@@ -620,12 +431,10 @@ class _Settler:
         view.notes, view._heads = Notes(), {}
         view.n = b - a
         view.order = self.order[a:b]
-        for name in ("psn", "date", "day", "med", "prof", "first", "referred", "in_province", "out_of_area"):
+        for name in ("psn", "date", "day", "med", "prof", "first", "referred", "in_province", "out_of_area",
+                     "hold_row"):
             setattr(view, name, getattr(self, name)[a:b])
-        view.group = self.group[a:b] - ga
-        view.local = view.group
         view.starts = self.starts[ga:gb] - a
-        view.holds = _OffsetHolds(self.holds, a)
         return view
 
     def _merge_notes(self, parts: list["_Settler"]) -> None:

@@ -54,46 +54,108 @@ def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one
 
 
 @njit(cache=True, nogil=True)
-def candidate_slot(new_group, cand, med, active, base, base_null, day, not_excluded, ref_in_prov,
-                   covers, undef, req_ref, sched, span, n_med,
-                   threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
-    """One candidate slot of a tier over sorted claims (a person-year starts where `new_group`):
-    the candidate's yearly eligible base after each claim, and from it the entitlement (-1 where
-    none), whether the candidate leaves the claim undefined and why (0 named but not quantified,
-    1 no schedule on the date, 2 an earlier empty base), and whether it covers the claim or
-    leaves it undefined (`blocks`: then "nothing covers it, 0" no longer applies)."""
-    n = len(cand)
-    ent = np.full(n, -1, dtype=np.int64)
-    cand_undef = np.zeros(n, dtype=np.bool_)
-    kind = np.zeros(n, dtype=np.int8)
-    blocks = np.zeros(n, dtype=np.bool_)
-    cum = 0
-    poisoned = False
+def settle_tier(first, prof, med, day, base, base_null, given, given_mask, referred, in_province,
+                out_of_area, exclude_unreferred, hold_row, direct, lookback, use_lookback,
+                table, count, cand_cat, covers, undef, req_ref, sched, span, n_med,
+                threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
+    """One tier over claims sorted into person-years (a group starts where `first`), in one pass:
+    the engine's `settle` loop with the candidates of each claim's profile (`table[prof]`, the
+    first `count[prof]`) as slots that keep their yearly base and poisoning.
+
+    Per candidate, as the engine's `_entitlement`: an active candidate (general, or its identity
+    holds on the date or in a look-back window) adds the claim's base to its yearly base when it
+    covers the med_type and counts the claim (not out of area without referral where excluded;
+    referred and in province where required); an empty base poisons it for the rest of the year.
+    It leaves the claim undefined when the med_type is named but not quantified, when no schedule
+    is defined on the date for a covered med_type, or when its base is poisoned (`kind` 0, 1, 2);
+    otherwise, and when idle (not counting the claim, or neither covering nor naming the
+    med_type), its entitlement is F(yearly base).
+
+    Per claim, as the engine's `_settle_tier`: a given amount is paid as given; otherwise, when an
+    active candidate covers the claim or leaves it undefined, it is undefined if any does or if an
+    earlier claim of the year was, and else pays max(0, best entitlement - paid). Returns amount,
+    undefined, category (-1 none), the candidate named (-1 none) and the undefined kind (2 also
+    when only an earlier claim was undefined)."""
+    n = len(prof)
+    width = table.shape[1]
+    amount = np.zeros(n, dtype=np.int64)
+    null = np.zeros(n, dtype=np.bool_)
+    cat_out = np.full(n, -1, dtype=np.int8)
+    cand_out = np.full(n, -1, dtype=np.int32)
+    kind_out = np.full(n, 2, dtype=np.int8)
+    cum = np.zeros(width, dtype=np.int64)
+    poisoned = np.zeros(width, dtype=np.bool_)
+    paid = 0
+    earlier_undefined = False
     for k in range(n):
-        if new_group[k]:
-            cum = 0
-            poisoned = False
-        c = cand[k]
-        rm = c * n_med + med[k]
-        cov = covers[rm]
-        und = undef[rm]
-        counts = not_excluded[k] and (ref_in_prov[k] or not req_ref[c])
-        elig = cov and counts
-        if not active[k]:
+        if first[k]:
+            cum[:] = 0
+            poisoned[:] = False
+            paid = 0
+            earlier_undefined = False
+        p = prof[k]
+        m = med[k]
+        not_excluded = not (exclude_unreferred and out_of_area[k] and not referred[k])
+        ref_in_prov = referred[k] and in_province[k]
+        best_ent = -1
+        best_slot = -1
+        first_active = -1
+        first_undef = -1
+        undef_kind = 0
+        blocked = False
+        for s in range(count[p]):
+            c = table[p, s]
+            cc = cand_cat[c]
+            if cc >= 0:
+                r = hold_row[k]
+                if not (direct[r, cc] or (use_lookback and lookback[r, cc])):
+                    continue
+            if first_active < 0:
+                first_active = s
+            rm = c * n_med + m
+            cov = covers[rm]
+            und = undef[rm]
+            counts = not_excluded and (ref_in_prov or not req_ref[c])
+            if cov and counts:
+                cum[s] += base[k]
+                if base_null[k]:
+                    poisoned[s] = True
+            sid = sched[c * span + day[k]]
+            defined = sid >= 0
+            idle = not counts or (not cov and not und)
+            if not idle:
+                blocked = True
+                if first_undef < 0 and (und or (not defined and cov) or (defined and poisoned[s])):
+                    first_undef = s
+                    undef_kind = 0 if und else (1 if not defined else 2)
+            if (idle or not und) and defined and not poisoned[s]:
+                ent = annual_amount(sid, cum[s], threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one)
+                if ent > best_ent:
+                    best_ent = ent
+                    best_slot = s
+        if given_mask[k]:
+            amount[k] = given[k]
+            paid += given[k]
             continue
-        if elig:
-            cum += base[k]
-            if base_null[k]:
-                poisoned = True
-        sid = sched[c * span + day[k]]
-        defined = sid >= 0
-        # idle (excluded, or a med_type neither covered nor named): bounds the entitlement by
-        # F on the unchanged base when known, never makes the claim undefined (engine _idle)
-        idle = not counts or (not cov and not und)
-        if not idle:
-            cand_undef[k] = und or (not defined and cov) or (defined and poisoned)
-            kind[k] = 0 if und else (1 if not defined else 2)
-        if (idle or not und) and defined and not poisoned:
-            ent[k] = annual_amount(sid, cum, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one)
-        blocks[k] = not idle
-    return ent, cand_undef, kind, blocks
+        if first_active < 0:
+            continue
+        settles = blocked
+        undefined = settles and (first_undef >= 0 or earlier_undefined)
+        if settles and first_undef >= 0:
+            earlier_undefined = True
+        if undefined:
+            null[k] = True
+            slot = first_undef if first_undef >= 0 else first_active
+            if first_undef >= 0:
+                kind_out[k] = undef_kind
+        elif settles and best_slot >= 0:
+            slot = best_slot
+            if best_ent > paid:
+                amount[k] = best_ent - paid
+                paid = best_ent
+        else:
+            slot = first_active
+        c = table[p, slot]
+        cand_out[k] = c
+        cat_out[k] = cand_cat[c]
+    return amount, null, cat_out, cand_out, kind_out
