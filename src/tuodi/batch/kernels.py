@@ -37,6 +37,24 @@ def hash_positions(keys: np.ndarray, probes: np.ndarray, bits: int) -> tuple[np.
 
 
 @njit(cache=True, nogil=True)
+def first_inconsistent(medfee, own, over, pre, inscp, inscp_present, hifp, hifmi, hifmi_present) -> int:
+    """The first claim whose amounts break CONTRACT.md's relations (-1 when none): own, over and
+    pre parts exceeding medfee_sumamt; inscp_scp_amt, when given, other than medfee_sumamt minus
+    them; hifp_pay over inscp_scp_amt; a given hifmi_pay over inscp_scp_amt - hifp_pay."""
+    for i in range(len(medfee)):
+        expected = medfee[i] - own[i] - over[i] - pre[i]
+        if expected < 0:
+            return i
+        if inscp_present[i] and inscp[i] != expected:
+            return i
+        if hifp[i] > expected:
+            return i
+        if hifmi_present[i] and hifmi[i] > expected - hifp[i]:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
 def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
     """`Schedule.annual_amount` of schedule `s` on the yearly base `b` (fen)."""
     scaled = 0
