@@ -27,7 +27,6 @@ here, and `tests/batch` checks both agree on random populations.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
-from tuodi.batch.kernels import settle_tier
+from tuodi.batch.kernels import decimal_words, settle_tier
 from tuodi.engine.money import BP
 from tuodi.engine.schedule import NotDefined, Schedule, Stats, resolve
 from tuodi.engine.settle import TIERS, Candidate, Notes, _candidates
@@ -78,6 +77,7 @@ class Inputs:
     claim_psn: np.ndarray                # int64
     claim_date: np.ndarray               # int32
     claim_med: np.ndarray                # int8 index into MED_TYPES
+    medfee: np.ndarray                   # int64 fen
     inscp: np.ndarray                    # int64 fen
     hifp: np.ndarray                     # int64 fen
     hifmi: np.ndarray                    # int64 fen (0 where not given)
@@ -89,18 +89,27 @@ class Inputs:
 
 @dataclass
 class Outputs:
-    """Per claim, in file order: the tiers' amounts (fen) with their null masks, and the category
-    (index into CATEGORIES, -1 for none)."""
+    """Per claim, in file order: the tiers' amounts, fund_pay_sumamt and psn_part_amt (fen) with
+    their null masks, and the category (index into CATEGORIES, -1 for none).
 
-    hifmi: np.ndarray
-    hifmi_null: np.ndarray
-    maf: np.ndarray
-    maf_null: np.ndarray
-    tilt: np.ndarray
-    tilt_null: np.ndarray
+    The five amounts are views of `words` (5, n, 2): each amount column laid out as 128-bit
+    decimals (low word, then its sign), which a decimal(18, 2) Arrow column takes as it is."""
+
+    words: np.ndarray
+    null: np.ndarray          # (3, n): hifmi, maf, tilt undefined
     category: np.ndarray
     notes: Notes
     stats: dict = field(default_factory=dict)
+
+    hifmi = property(lambda self: self.words[0, :, 0])
+    maf = property(lambda self: self.words[1, :, 0])
+    tilt = property(lambda self: self.words[2, :, 0])
+    fund = property(lambda self: self.words[3, :, 0])
+    psn_part = property(lambda self: self.words[4, :, 0])
+    hifmi_null = property(lambda self: self.null[0])
+    maf_null = property(lambda self: self.null[1])
+    tilt_null = property(lambda self: self.null[2])
+    fund_null = property(lambda self: self.null[0] | self.null[1] | self.null[2])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,13 +269,6 @@ class _Holds:
 # one tier
 
 
-@dataclass
-class _TierResult:
-    amount: np.ndarray
-    null: np.ndarray
-    cat: np.ndarray          # category index or -1
-
-
 _NAMED, _SCHED, _EARLIER = 0, 1, 2
 
 #: from this many claims the sorted claims are settled in two parts (whole persons) on two threads
@@ -294,8 +296,8 @@ class _Settler:
             self.order = np.lexsort((inp.claim_date, inp.claim_psn))
         o = self.order
         self.psn = inp.claim_psn[o]
-        self.date = inp.claim_date[o].astype(np.int64)
-        self.med = inp.claim_med[o].astype(np.int64)
+        self.date = inp.claim_date[o]
+        self.med = inp.claim_med[o]
         self.day = self.date - day0
         # the year of each day that occurs, from a table over the days' span
         days = day0 + np.arange(span)
@@ -320,11 +322,6 @@ class _Settler:
         self.prof = prof[self.psn]
         self.holds = _Holds(policy, inp, cats, recognised, self.psn, self.date, self.med, mask)
         self.hold_row = self.holds.row
-        self._tier_tables: dict[str, tuple] = {}
-        self.referred = inp.referred[o]
-        self.in_province = inp.in_province[o]
-        self.out_of_area = inp.out_of_area[o]
-        self._heads: dict = {}   # undefined key -> ((tier, key id), first-seen rank of its reason's claim)
 
     def _ignored(self, inp: Inputs, cats: np.ndarray, recognised: np.ndarray) -> None:
         """Identity rows of categories the policy does not recognise, of persons with claims."""
@@ -336,43 +333,27 @@ class _Settler:
         for c, k in Counter(np.asarray(inp.ident_category, dtype=object)[sel].tolist()).items():
             self.notes.ignored_categories[c] += k
 
-    def _tier_arrays(self, tier: str) -> tuple:
-        """The tier's rules as the numeric tables `kernels.settle_tier` reads (made once)."""
-        if tier not in self._tier_tables:
-            tc = self.tier_cands[tier]
-            tier_def = self.policy.tier(tier)
-            rules = [c.rule for c in tc.cands]
-            n_med = len(MED_TYPES)
-            covers = np.array([[m in r.med_types for m in MED_TYPES] for r in rules] or [[False] * n_med])
-            undef_med = np.array([[m in r.undefined_med_types for m in MED_TYPES] for r in rules]
-                                 or [[False] * n_med])
-            req_ref = np.array([r.requires_referral_in_province for r in rules] or [False])
-            sched = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
-                if rules else np.zeros(0, dtype=np.int64)
-            self._tier_tables[tier] = (
-                bool(tier_def and tier_def.exclude_unreferred_out_of_area),
+    def _rules(self, tier: str) -> tuple:
+        """The tier's candidates and rules as the numeric tables `kernels._tier_step` reads."""
+        tc = self.tier_cands[tier]
+        tier_def = self.policy.tier(tier)
+        rules = [c.rule for c in tc.cands]
+        n_med = len(MED_TYPES)
+        covers = np.array([[m in r.med_types for m in MED_TYPES] for r in rules] or [[False] * n_med])
+        undef_med = np.array([[m in r.undefined_med_types for m in MED_TYPES] for r in rules]
+                             or [[False] * n_med])
+        req_ref = np.array([r.requires_referral_in_province for r in rules] or [False])
+        sched = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
+            if rules else np.zeros(0, dtype=np.int64)
+        return (bool(tier_def and tier_def.exclude_unreferred_out_of_area),
                 tc.table, tc.count, tc.cat, covers.ravel(), undef_med.ravel(), req_ref, sched,
                 self.schedules.span, n_med, *self.schedules.arrays())
-        return self._tier_tables[tier]
 
-    def tier(self, tier: str, base: np.ndarray, base_null: np.ndarray,
-             given: np.ndarray | None = None, given_mask: np.ndarray | None = None) -> _TierResult:
-        tc = self.tier_cands[tier]
-        if given_mask is None:
-            given, given_mask = np.zeros(1, dtype=np.int64), np.zeros(self.n, dtype=bool)
-        exclude, *rules = self._tier_arrays(tier)
-        h = self.holds
-        amount, null, cat, cand, kind = settle_tier(
-            self.first, self.prof, self.med, self.day, base, base_null, given, given_mask,
-            self.referred, self.in_province, self.out_of_area, exclude,
-            self.hold_row, h.direct, h.lookback, tier != "critical_illness", *rules)
-        self._note_undefined(tier, tc, null, kind, cand)
-        return _TierResult(amount, null, cat)
-
-    def _note_undefined(self, tier: str, tc: _TierCandidates, undefined: np.ndarray,
-                        kind: np.ndarray, cand: np.ndarray) -> None:
+    def _note_undefined(self, tier: str, tc: _TierCandidates, undefined: np.ndarray, kind: np.ndarray,
+                        cand: np.ndarray) -> None:
         """Counts per (tier, rule, category) and the engine's reason: that of the first claim it
-        processes (persons in order of first appearance, then settlement order)."""
+        processes (persons in order of first appearance, then settlement order). All three in
+        settlement order."""
         rows = np.flatnonzero(undefined)
         if len(rows) == 0:
             return
@@ -399,7 +380,6 @@ class _Settler:
                 reason = EARLIER_EMPTY
             self.notes.undefined[key] += int(counts[key_ids[key]])
             self.notes.undefined_reason.setdefault(key, reason)
-            self._heads.setdefault(key, ((TIERS.index(tier), key_ids[key]), int(rank[h])))
 
     def _first_seen(self) -> np.ndarray:
         if not hasattr(self, "_first"):
@@ -409,70 +389,60 @@ class _Settler:
             self._first = first
         return self._first
 
-    def _sorted(self):
-        """The three tiers and the category, in settlement order."""
-        inp, o = self.inp, self.order
-        r1 = inp.inscp[o] - inp.hifp[o]
-        no_null = np.zeros(self.n, dtype=bool)
-        ci = self.tier("critical_illness", r1, no_null, inp.hifmi[o], inp.hifmi_given[o])
-        r2 = r1 - ci.amount
-        del r1
-        maf = self.tier("assistance", r2, ci.null)
-        r3 = r2 - maf.amount
-        del r2
-        r3_null = ci.null | maf.null
-        tilt = self.tier("tilt", r3, r3_null)
-        cat = np.where(maf.cat >= 0, maf.cat, np.where(tilt.cat >= 0, tilt.cat, ci.cat))
-        return (ci.amount, ci.null, maf.amount, maf.null, tilt.amount, tilt.null, cat)
-
-    def _part(self, a: int, b: int, ga: int, gb: int) -> "_Settler":
-        """The settler of sorted claims a:b (groups ga:gb, whole persons), with its own notes."""
-        view = copy.copy(self)
-        view.notes, view._heads = Notes(), {}
-        view.n = b - a
-        view.order = self.order[a:b]
-        for name in ("psn", "date", "day", "med", "prof", "first", "referred", "in_province", "out_of_area",
-                     "hold_row"):
-            setattr(view, name, getattr(self, name)[a:b])
-        view.starts = self.starts[ga:gb] - a
-        return view
-
-    def _merge_notes(self, parts: list["_Settler"]) -> None:
-        """The parts' undefined counts, in the order and with the reasons of one settlement: keys
-        by tier and rule, the reason of the part whose person comes first in the file (the first part
-        when a person's years fall in both)."""
-        heads = sorted((order, rank, i, key) for i, p in enumerate(parts) for key, (order, rank) in p._heads.items())
-        for order, rank, i, key in heads:
-            p = parts[i]
-            self.notes.undefined[key] += p.notes.undefined[key]
-            self.notes.undefined_reason.setdefault(key, p.notes.undefined_reason[key])
-            self._heads.setdefault(key, (order, rank))
-
     def run(self) -> Outputs:
-        o = self.order
-        m = self.n // 2
-        g = int(np.searchsorted(self.starts, m)) if self.n >= PARALLEL_FROM else 0
+        n, inp, h, o = self.n, self.inp, self.holds, self.order
+        amount = np.empty((3, n), dtype=np.int64)       # in file order
+        null = np.empty((3, n), dtype=bool)
+        category = np.empty(n, dtype=np.int8)
+        sorted_null = np.empty((3, n), dtype=bool)      # in settlement order, for the notes
+        cand = np.empty((3, n), dtype=np.int32)
+        kind = np.empty((3, n), dtype=np.int8)
+        rules = [self._rules(t) for t in TIERS]
+
+        def settle(a: int, b: int) -> None:
+            """Sorted claims a:b (whole persons): their inputs gathered, the three tiers settled
+            (critical illness on r1 = inscp - hifp or the given hifmi_pay, assistance on
+            r2 = r1 - hifmi, tilt on r3 = r2 - maf), the results put back at their file rows."""
+            rows = o[a:b]
+            first, prof, med, day, hold_row = (x[a:b] for x in (self.first, self.prof, self.med, self.day,
+                                                                self.hold_row))
+            flags = inp.referred[rows], inp.in_province[rows], inp.out_of_area[rows]
+            base = inp.inscp[rows] - inp.hifp[rows]
+            base_null = np.zeros(b - a, dtype=bool)
+            given, given_mask = inp.hifmi[rows], inp.hifmi_given[rows]
+            no_given = np.zeros(b - a, dtype=bool)
+            cats = []
+            for t, (tier, (exclude, *tables)) in enumerate(zip(TIERS, rules)):
+                got, got_null, got_cat, cand[t, a:b], kind[t, a:b] = settle_tier(
+                    first, prof, med, day, base, base_null, given, given_mask, *flags, exclude,
+                    hold_row, h.direct, h.lookback, tier != "critical_illness", *tables)
+                amount[t, rows] = got
+                null[t, rows] = sorted_null[t, a:b] = got_null
+                cats.append(got_cat)
+                base = base - got            # r2, r3
+                base_null = base_null | got_null
+                given, given_mask = given[:1], no_given
+            ci, maf, tilt = cats
+            category[rows] = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
+
+        words = np.empty((5, n, 2), dtype=np.int64)
+        g = int(np.searchsorted(self.starts, n // 2)) if n >= PARALLEL_FROM else 0
         if 0 < g < len(self.starts):
-            # two parts of whole persons on two threads (the kernels and numpy release the GIL)
+            # two parts of whole persons on two threads (the kernels and numpy's gathers release
+            # the GIL), then the decimal layout of the two halves of the file
             from concurrent.futures import ThreadPoolExecutor
-            self._first_seen()
-            a = int(self.starts[g])
-            parts = [self._part(0, a, 0, g), self._part(a, self.n, g, len(self.starts))]
+            cut, half = int(self.starts[g]), n // 2
             with ThreadPoolExecutor(2) as pool:
-                results = list(pool.map(lambda p: p._sorted(), parts))
-            self._merge_notes(parts)
-            columns = [np.concatenate([r[i] for r in results]) for i in range(7)]
-            del results
+                list(pool.map(lambda ab: settle(*ab), [(0, cut), (cut, n)]))
+                list(pool.map(lambda ab: decimal_words(inp.medfee, inp.hifp, amount, null, words, *ab),
+                              [(0, half), (half, n)]))
         else:
-            columns = list(self._sorted())
-
-        def back(x):
-            out = np.empty_like(x)
-            out[o] = x
-            return out
-
-        return Outputs(*[back(c) for c in columns], self.notes,
-                       {"claims": self.n, "person_years": len(self.starts), "routed_to_engine": 0})
+            settle(0, n)
+            decimal_words(inp.medfee, inp.hifp, amount, null, words, 0, n)
+        for t, tier in enumerate(TIERS):
+            self._note_undefined(tier, self.tier_cands[tier], sorted_null[t], kind[t], cand[t])
+        return Outputs(words, null, category, self.notes,
+                       {"claims": n, "person_years": len(self.starts), "routed_to_engine": 0})
 
 
 def settle_columns(policy: Policy, inputs: Inputs, stats: Stats | None = None) -> Outputs:

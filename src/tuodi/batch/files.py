@@ -9,7 +9,6 @@ engine instead: slower, never different.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from tuodi.batch.kernels import first_inconsistent, hash_positions
 from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
 from tuodi.engine.model import Person
 from tuodi.io.tables import read_frame as io_read_frame
-from tuodi.io.tables import (BOOLEANS, CLAIM_REQUIRED, MED_TYPE_CODES, InputError, Table, _cell,
+from tuodi.io.tables import (CLAIM_REQUIRED, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
                              parse_insutype, parse_med_type)
 from tuodi.io.write import SETTLEMENT_COLUMNS, check_out_path
@@ -42,25 +41,8 @@ class Unusual(Exception):
     """A value the columnar readers do not read, though the scalar readers may accept it."""
 
 
-def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory for the next allocation instead of returning it.
-
-    The columnar path allocates and frees arrays of hundreds of MB one after another. By default
-    glibc unmaps each on free, and the next one is faulted in page by page again (with
-    transparent huge pages, zeroed and compacted by the kernel): on a 10M-claim file that costs
-    more than the arithmetic. Raising the mmap and trim thresholds keeps the pages in the heap.
-    A no-op where the C library is not glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 30)         # M_MMAP_THRESHOLD
-        libc.mallopt(-1, (1 << 31) - 1)   # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        pass
-
-
 def read_frame(path: str | Path) -> tuple[Path, pl.DataFrame]:
-    """`tuodi.io.tables.read_frame` (native Parquet types), with freed memory kept for reuse."""
-    keep_freed_memory()
+    """`tuodi.io.tables.read_frame` (native Parquet types), with the path."""
     return Path(path), io_read_frame(path)
 
 
@@ -230,9 +212,10 @@ def _first(*flags: np.ndarray) -> int | None:
 # persons
 
 
-def read_persons(path: str | Path) -> tuple[pl.Series, np.ndarray]:
-    """psn_no (stripped) and insutype codes; refuses as `tuodi.io.tables.read_persons`."""
-    path, f = read_frame(path)
+def read_persons(path: str | Path, frame: pl.DataFrame | None = None) -> tuple[pl.Series, np.ndarray]:
+    """psn_no (stripped) and insutype codes; refuses as `tuodi.io.tables.read_persons`.
+    `frame`: the file already read by `tuodi.io.tables.read_frame`."""
+    path, f = (Path(path), frame) if frame is not None else read_frame(path)
     _require(path, f, "psn_no")
     psn = _text(f, "psn_no")
     flags = [psn.is_null().to_numpy(), _later_duplicates(psn)]
@@ -290,8 +273,9 @@ def _person_row(path: Path, f: pl.DataFrame, i: int) -> None:
 # identities
 
 
-def read_identities(path: str | Path, persons: pl.Series) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-    path, f = read_frame(path)
+def read_identities(path: str | Path, persons: pl.Series,
+                    frame: pl.DataFrame | None = None) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    path, f = (Path(path), frame) if frame is not None else read_frame(path)
     _require(path, f, "psn_no", "category")
     psn = _text(f, "psn_no")
     index = _person_index(psn, persons)
@@ -482,7 +466,7 @@ def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
         person_insutype=persons_insutype, ident_psn=ident_psn.astype(np.int64),
         ident_category=ident_cat, ident_begin=ident_begin, ident_end=ident_end,
         claim_psn=claims.person.astype(np.int64), claim_date=claims.date, claim_med=claims.med,
-        inscp=claims.inscp, hifp=claims.hifp, hifmi=claims.hifmi, hifmi_given=claims.hifmi_given,
+        medfee=claims.medfee, inscp=claims.inscp, hifp=claims.hifp, hifmi=claims.hifmi, hifmi_given=claims.hifmi_given,
         referred=claims.referred, in_province=claims.in_province, out_of_area=claims.out_of_area,
     )
 
@@ -491,11 +475,13 @@ def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
 # writing
 
 
-def _decimal(values: np.ndarray, null: np.ndarray | None) -> pa.Array:
-    """Integer fen -> decimal128(18, 2) holding the same digits."""
-    words = np.empty(2 * len(values), dtype=np.int64)
-    words[0::2] = values
-    words[1::2] = values >> 63
+def _decimal(values: np.ndarray, null: np.ndarray | None, words: np.ndarray | None = None) -> pa.Array:
+    """Integer fen -> decimal128(18, 2) holding the same digits; `words`: the values already
+    laid out as 128-bit decimals (n, 2), as the settlement kernel writes them."""
+    if words is None:
+        words = np.empty(2 * len(values), dtype=np.int64)
+        words[0::2] = values
+        words[1::2] = values >> 63
     validity, nulls = None, 0
     if null is not None and null.any():
         validity = pa.array(~null).buffers()[1]
@@ -568,14 +554,14 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
     """The settlements file (CONTRACT.md) from columns, atomically, as `tuodi.io.write` writes it."""
     path = check_out_path(path)
     suffix = path.suffix.lower()
-    fund_null = out.hifmi_null | out.maf_null | out.tilt_null
-    fund = claims.hifp + out.hifmi + out.maf + out.tilt
+    fund_null = out.fund_null
     amounts = {
         "medfee_sumamt": (claims.medfee, None), "inscp_scp_amt": (claims.inscp, None),
         "hifp_pay": (claims.hifp, None), "hifmi_pay": (out.hifmi, out.hifmi_null),
         "maf_pay": (out.maf, out.maf_null), "tilt_pay": (out.tilt, out.tilt_null),
-        "fund_pay_sumamt": (fund, fund_null), "psn_part_amt": (claims.medfee - fund, fund_null),
+        "fund_pay_sumamt": (out.fund, fund_null), "psn_part_amt": (out.psn_part, fund_null),
     }
+    settled = {"hifmi_pay": 0, "maf_pay": 1, "tilt_pay": 2, "fund_pay_sumamt": 3, "psn_part_amt": 4}
     category = pl.Series("category", out.category).replace_strict(
         dict(enumerate(CATEGORIES)), default=None, return_dtype=pl.Utf8)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -591,7 +577,8 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
             frame.write_csv(tmp, line_terminator="\r\n", null_value="", quote_style="necessary")
         else:
             decimals = [claims.echo[c].alias(c) if c in claims.echo
-                        else pl.from_arrow(_decimal(np.asarray(v, dtype=np.int64), m)).alias(c)
+                        else pl.from_arrow(_decimal(np.asarray(v, dtype=np.int64), m,
+                                                    out.words[settled[c]] if c in settled else None)).alias(c)
                         for c, (v, m) in amounts.items()]
             frame = pl.DataFrame([
                 claims.setl_id.alias("setl_id"), claims.psn_no.alias("psn_no"),

@@ -177,3 +177,18 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
         cand_out[k] = c
         cat_out[k] = cand_cat[c]
     return amount, null, cat_out, cand_out, kind_out
+
+
+@njit(cache=True, nogil=True)
+def decimal_words(medfee, hifp, amount, null, words, lo, hi):
+    """Rows lo:hi of the settlements' five computed amounts as 128-bit decimals: `words` (5, n, 2)
+    gets hifmi, maf, tilt (`amount`), fund_pay_sumamt = hifp + the three, and psn_part_amt =
+    medfee - fund, each as (low word, sign word); an undefined amount (`null`) counts 0."""
+    for i in range(lo, hi):
+        ci = 0 if null[0, i] else amount[0, i]
+        maf = 0 if null[1, i] else amount[1, i]
+        tilt = 0 if null[2, i] else amount[2, i]
+        fund = hifp[i] + ci + maf + tilt
+        for j, v in enumerate((ci, maf, tilt, fund, medfee[i] - fund)):
+            words[j, i, 0] = v
+            words[j, i, 1] = -1 if v < 0 else 0

@@ -32,6 +32,7 @@ def inputs_from_objects(persons: dict[str, Person], identities: Iterable[Identit
         claim_psn=np.array([index[c.psn_no] for c in claims], dtype=np.int64),
         claim_date=np.array([day_number(c.setl_date) for c in claims], dtype=np.int32),
         claim_med=np.array([MED_TYPES.index(c.med_type) for c in claims], dtype=np.int8),
+        medfee=np.array([c.medfee_sumamt for c in claims], dtype=np.int64),
         inscp=np.array([c.inscp_scp_amt for c in claims], dtype=np.int64),
         hifp=np.array([c.hifp_pay for c in claims], dtype=np.int64),
         hifmi=np.array([c.hifmi_pay or 0 for c in claims], dtype=np.int64),

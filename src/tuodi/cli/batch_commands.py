@@ -3,6 +3,7 @@ path `tuodi settle` takes for large claims files."""
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
@@ -32,39 +33,74 @@ def use_columnar(claims: Path) -> bool:
         return False  # the scalar reader gives the refusal
 
 
+class _Phases:
+    """With TUODI_PHASES=1, each phase's wall and CPU seconds and fresh pages on stderr (how
+    `benchmarks/batch.py --phases` shows what dominates)."""
+
+    def __init__(self):
+        self.on = os.environ.get("TUODI_PHASES") == "1"
+        self.last = self._now()
+
+    @staticmethod
+    def _now():
+        import resource
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return time.perf_counter(), r.ru_utime + r.ru_stime, r.ru_minflt
+
+    def __call__(self, name: str) -> None:
+        if self.on:
+            now = self._now()
+            wall, cpu, faults = (a - b for a, b in zip(now, self.last))
+            err.print(f"tuodi: phase {name}: {wall:.2f} s wall, {cpu:.2f} s cpu, "
+                      f"{faults * 4 / 1024:.0f} MB fresh pages (at {time.time():.2f})", markup=False)
+            self.last = now
+
+
 def settle_columnar(policy: str, persons: Path, identities: Optional[Path], claims: Path, out_path: Path,
                     stats: Optional[Path], overlay: Optional[Path], strict: bool) -> bool:
     """`tuodi settle` through `tuodi.batch`; False when the scalar path is to settle instead."""
     if not use_columnar(claims):
         return False
+    phase = _Phases()
+    # the three files decode on threads (polars releases the GIL) from the start, while the
+    # batch modules are imported, their compiled kernels loaded and the policy validated; the
+    # refusals still come in the order of a sequential reading (a failed read is left to the
+    # reader of that file, which raises it again)
+    from tuodi.io.tables import read_frame
+    pool = ThreadPoolExecutor(3)
+    pending = {p: pool.submit(read_frame, p) for p in (claims, persons, identities) if p}
+    pool.shutdown(wait=False)
+
+    def frame_of(path):
+        try:
+            return pending.pop(path).result()
+        except Exception:
+            return None
+
     from tuodi.batch import files
-    from tuodi.batch.columnar import NO_BEGIN, NO_END, settle_columns
+    from tuodi.batch.columnar import settle_columns
 
     pol = load_policy(policy, overlay)
-    # the claims file (by far the largest) decodes on a thread while the persons and identities
-    # are read; a failure there is left to read_claims, after the persons' own refusals
-    pool = ThreadPoolExecutor(1)
-    pending = pool.submit(files.read_frame, claims)
-    pool.shutdown(wait=False)
+    phase("start (imports, policy)")
     try:
-        psn, insutype = files.read_persons(persons)
+        psn, insutype = files.read_persons(persons, frame_of(persons))
         if identities:
-            ids = files.read_identities(identities, psn)
+            ids = files.read_identities(identities, psn, frame_of(identities))
         else:
             ids = (np.zeros(0, np.int64), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
-        try:
-            frame = pending.result()[1]
-        except Exception:
-            frame = None
-        del pending   # the future holds the frame too: freed when read_claims is done with it
+        frame = frame_of(claims)   # the future no longer holds it: freed when read_claims is done
+        phase("read persons, identities")
         clm = files.read_claims(claims, psn, pol, frame)
         del frame
+        phase("read claims")
     except files.Unusual:
         return False
     sts = read_stats(stats) if stats else {}
     result = settle_columns(pol, files.inputs(insutype, ids, clm), sts)
+    phase("settle")
     report_notes(pol.id, result.notes, strict)
     files.write_settlements(out_path, clm, result)
+    phase("write")
     err.print(f"tuodi: settled {len(clm.person)} claim(s) of {files.person_count(clm)} "
               f"person(s) under {pol.id}; wrote {out_path}", markup=False)
     return True
