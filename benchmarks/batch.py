@@ -60,8 +60,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def settle_once(d: Path, policy: str) -> tuple[float, float]:
-    """One end-to-end `tuodi settle`: (seconds, peak MB)."""
+def prepare(d: Path, size: int, policy: str, year: int) -> None:
+    """A synthetic population with exactly `size` claims (about ten per person) in `d`."""
+    synth_files(load_policy(policy), max(size // 10 * 102 // 100, 1), year, 1, d)
+    table = pq.read_table(d / "claims.parquet")
+    if table.num_rows > size:  # exactly `size` claims: drop the last ones of December
+        pq.write_table(table.slice(0, size), d / "claims.parquet")
+
+
+def settle_once(d: Path, policy: str, phases: bool = False) -> tuple[float, float, str]:
+    """One end-to-end `tuodi settle`: (seconds, peak MB, its TUODI_PHASES lines if `phases`)."""
     out = d / "settlements.parquet"
     cmd = [TUODI, "settle", "--policy", policy, "--persons", str(d / "persons.parquet"),
            "--identities", str(d / "identities.parquet"), "--claims", str(d / "claims.parquet"),
@@ -70,7 +78,8 @@ def settle_once(d: Path, policy: str) -> tuple[float, float]:
     if timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    env = {**os.environ, "TUODI_PHASES": "1"} if phases else None
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"tuodi settle failed: {r.stderr[-2000:]}")
@@ -78,7 +87,9 @@ def settle_once(d: Path, policy: str) -> tuple[float, float]:
         peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
     else:  # pragma: no cover
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak_kb / 1024
+    lines = "".join(f"  {line[len('tuodi: phase '):]}\n" for line in r.stderr.splitlines()
+                    if line.startswith("tuodi: phase "))
+    return seconds, peak_kb / 1024, lines
 
 
 def floor(d: Path, runs: int) -> tuple[float, float]:
@@ -153,29 +164,37 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2023)
     ap.add_argument("--sample", type=int, default=100_000)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--phases", action="store_true",
+                    help="also print where one run of the largest size spends its time (TUODI_PHASES=1)")
+    ap.add_argument("--prepare", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.prepare is not None:
+        prepare(Path(args.workdir), args.prepare, args.policy, args.year)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tuodi-bench-"))
     print(f"machine: {machine()}")
     print(f"policy {args.policy}, year {args.year}, medians of {args.runs} run(s); work in {work}")
-    pol = load_policy(args.policy)
-    rows = []
-    scalar_rate = None
+    # the inputs are made in child processes and every `tuodi settle` is timed before this process
+    # reads anything large itself: on a virtual machine, memory the parent holds leaves the child
+    # only pages the host has not backed yet, and the timings then grow by up to 10%
+    dirs = {}
     for size in sizes:
-        d = work / f"claims-{size}"
+        d = dirs[size] = work / f"claims-{size}"
         if not (d / "claims.parquet").exists():
-            synth_files(pol, max(size // 10 * 102 // 100, 1), args.year, 1, d)
-            table = pq.read_table(d / "claims.parquet")
-            if table.num_rows > size:  # exactly `size` claims: drop the last ones of December
-                pq.write_table(table.slice(0, size), d / "claims.parquet")
-            del table
+            subprocess.run([sys.executable, __file__, "--prepare", str(size), "--policy", args.policy,
+                            "--year", str(args.year), "--workdir", str(d)], check=True)
+    timed = {size: [settle_once(d, args.policy) for _ in range(args.runs)] for size, d in dirs.items()}
+    if args.phases:
+        print(f"phases of one run on {sizes[-1]:,} claims:")
+        print(settle_once(dirs[sizes[-1]], args.policy, phases=True)[2], end="")
+    scalar_rate = scalar(dirs[sizes[0]], args.policy, args.sample)
+    rows = []
+    for size, d in dirs.items():
         n = pq.ParquetFile(d / "claims.parquet").metadata.num_rows
-        runs = [settle_once(d, args.policy) for _ in range(args.runs)]
-        seconds = statistics.median(r[0] for r in runs)
-        peak = max(r[1] for r in runs)
+        seconds = statistics.median(r[0] for r in timed[size])
+        peak = max(r[1] for r in timed[size])
         f_compute, f_io = floor(d, args.runs)
-        if scalar_rate is None:
-            scalar_rate = scalar(d, args.policy, args.sample)
         rate = n / seconds
         rows.append((size, n, seconds, rate, peak, f_compute, f_io, seconds / f_io, rate / scalar_rate))
     print(f"scalar engine: {scalar_rate:,.0f} claims/s on a {args.sample:,}-claim sample (settle only)")

@@ -292,13 +292,17 @@ class _Settler:
             key = inp.claim_psn.astype(np.int64) * span + (inp.claim_date.astype(np.int64) - day0)
             key = np.sort((key << bits) | np.arange(n, dtype=np.int64))
             self.order = key & ((1 << bits) - 1)
+            key >>= bits   # person and day, in order: read off the key, not gathered
+            self.psn, self.day = np.divmod(key, span)
+            del key
+            self.day = self.day.astype(np.int32)
         else:
             self.order = np.lexsort((inp.claim_date, inp.claim_psn))
+            self.psn = inp.claim_psn[self.order]
+            self.day = (inp.claim_date[self.order] - day0).astype(np.int32)
         o = self.order
-        self.psn = inp.claim_psn[o]
-        self.date = inp.claim_date[o]
+        self.date = self.day + day0
         self.med = inp.claim_med[o]
-        self.day = self.date - day0
         # the year of each day that occurs, from a table over the days' span
         days = day0 + np.arange(span)
         year_of_day = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int16)
@@ -362,13 +366,12 @@ class _Settler:
         key_ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
         key_of = np.array([key_ids[k] for k in keys], dtype=np.int64)
         kc = key_of[cand[rows]]
-        rank = first_seen[self.psn[rows]]
-        pick = np.lexsort((rows, rank, kc))
-        kc_sorted = kc[pick]
-        heads = pick[np.r_[True, kc_sorted[1:] != kc_sorted[:-1]]]
         counts = np.bincount(kc, minlength=len(key_ids))
-        for h in heads:
-            k = rows[h]
+        # each key's first claim: the least (person's first row in the file, settlement position)
+        first = np.full(len(key_ids), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, kc, first_seen[self.psn[rows]] * self.n + rows)
+        for key_id in np.flatnonzero(counts):
+            k = int(first[key_id] % self.n)
             cd = tc.cands[int(cand[k])]
             key = (tier, cd.rule.id, cd.category or "")
             if kind[k] == _NAMED:
