@@ -289,8 +289,14 @@ class _Settler:
         if n and (int(inp.claim_psn.max()) + 1) * span < 2 ** (63 - bits):
             # the file position in the low bits makes every key unique: a plain (SIMD) sort of
             # the keys is then the stable order, several times faster than a stable argsort
-            key = inp.claim_psn.astype(np.int64) * span + (inp.claim_date.astype(np.int64) - day0)
-            key = np.sort((key << bits) | np.arange(n, dtype=np.int64))
+            # (in place: each temporary of 10M claims is 80 MB of fresh memory)
+            key = inp.claim_psn.astype(np.int64)
+            key *= span
+            key += inp.claim_date
+            key -= day0
+            key <<= bits
+            key |= np.arange(n, dtype=np.int64)
+            key.sort()
             self.order = key & ((1 << bits) - 1)
             key >>= bits   # person and day, in order: read off the key, not gathered
             self.psn, self.day = np.divmod(key, span)

@@ -401,7 +401,7 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
         inscp = np.where(inscp_p, inscp, medfee - own - over - pre)
     if row is not None:
         _claim_row(path, f, row, persons, policy)
-    med_index = med.astype(np.int8)
+    med_index = med.astype(np.int8, copy=False)
 
     def boolean(name, default):
         code, present, _ = bools[name]
@@ -411,7 +411,7 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
     # (their fen are views of these columns' memory: kept, not copied twice)
     echo = {c: f[c] for c in ("medfee_sumamt", "inscp_scp_amt", "hifp_pay")
             if c in f.columns and f[c].dtype == pl.Decimal(18, 2) and not f[c].null_count()}
-    return Claims(sid, psn, day.astype(np.int32), med_index, medfee, inscp, hifp, np.where(hifmi_p, hifmi, 0),
+    return Claims(sid, psn, day.astype(np.int32, copy=False), med_index, medfee, inscp, hifp, hifmi,
                   hifmi_p, boolean("referred", True), boolean("in_province", True),
                   boolean("out_of_area", False), index, echo)
 
@@ -465,7 +465,7 @@ def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
     return Inputs(
         person_insutype=persons_insutype, ident_psn=ident_psn.astype(np.int64),
         ident_category=ident_cat, ident_begin=ident_begin, ident_end=ident_end,
-        claim_psn=claims.person.astype(np.int64), claim_date=claims.date, claim_med=claims.med,
+        claim_psn=claims.person.astype(np.int64, copy=False), claim_date=claims.date, claim_med=claims.med,
         medfee=claims.medfee, inscp=claims.inscp, hifp=claims.hifp, hifmi=claims.hifmi, hifmi_given=claims.hifmi_given,
         referred=claims.referred, in_province=claims.in_province, out_of_area=claims.out_of_area,
     )
@@ -562,8 +562,13 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
         "fund_pay_sumamt": (out.fund, fund_null), "psn_part_amt": (out.psn_part, fund_null),
     }
     settled = {"hifmi_pay": 0, "maf_pay": 1, "tilt_pay": 2, "fund_pay_sumamt": 3, "psn_part_amt": 4}
-    category = pl.Series("category", out.category).replace_strict(
-        dict(enumerate(CATEGORIES)), default=None, return_dtype=pl.Utf8)
+    codes = np.asarray(out.category)
+    if suffix == ".csv":
+        category = pl.Series("category", codes).replace_strict(
+            dict(enumerate(CATEGORIES)), default=None, return_dtype=pl.Utf8)
+    else:  # dictionary-encoded as it is stored; the footer's schema (below) says plain text
+        category = pl.from_arrow(pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(list(CATEGORIES)))).alias("category")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
