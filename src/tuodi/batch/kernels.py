@@ -54,7 +54,7 @@ def first_inconsistent(medfee, own, over, pre, inscp, inscp_present, hifp, hifmi
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")  # inlined: no call, no reference counting of its arrays
 def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
     """`Schedule.annual_amount` of schedule `s` on the yearly base `b` (fen)."""
     scaled = 0
