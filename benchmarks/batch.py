@@ -30,13 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+# the floor and the scalar engine measured with the memory settings `tuodi` itself runs with
+from tuodi.batch.memory import tune_allocator  # noqa: E402
+
+tune_allocator()
+
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
 
 from tuodi.batch.synth import synth_files  # noqa: E402
 from tuodi.engine import settle as engine_settle  # noqa: E402
