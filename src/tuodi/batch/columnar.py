@@ -412,24 +412,25 @@ class _Settler:
             """Sorted claims a:b (whole persons): their inputs gathered, the three tiers settled
             (critical illness on r1 = inscp - hifp or the given hifmi_pay, assistance on
             r2 = r1 - hifmi, tilt on r3 = r2 - maf), the results put back at their file rows."""
-            rows = o[a:b]
+            m, rows = b - a, o[a:b]
             first, prof, med, day, hold_row = (x[a:b] for x in (self.first, self.prof, self.med, self.day,
                                                                 self.hold_row))
             flags = inp.referred[rows], inp.in_province[rows], inp.out_of_area[rows]
-            base = inp.inscp[rows] - inp.hifp[rows]
-            base_null = np.zeros(b - a, dtype=bool)
+            base = inp.inscp[rows]
+            base -= inp.hifp[rows]
+            base_null = np.zeros(m, dtype=bool)
             given, given_mask = inp.hifmi[rows], inp.hifmi_given[rows]
-            no_given = np.zeros(b - a, dtype=bool)
-            cats = []
+            no_given = np.zeros(m, dtype=bool)
+            got = np.empty(m, dtype=np.int64)
+            cats = np.empty((3, m), dtype=np.int8)
             for t, (tier, (exclude, *tables)) in enumerate(zip(TIERS, rules)):
-                got, got_null, got_cat, cand[t, a:b], kind[t, a:b] = settle_tier(
-                    first, prof, med, day, base, base_null, given, given_mask, *flags, exclude,
-                    hold_row, h.direct, h.lookback, tier != "critical_illness", *tables)
+                settle_tier(first, prof, med, day, base, base_null, given, given_mask, *flags, exclude,
+                            hold_row, h.direct, h.lookback, tier != "critical_illness", *tables,
+                            got, sorted_null[t, a:b], cats[t], cand[t, a:b], kind[t, a:b])
                 amount[t, rows] = got
-                null[t, rows] = sorted_null[t, a:b] = got_null
-                cats.append(got_cat)
-                base = base - got            # r2, r3
-                base_null = base_null | got_null
+                null[t, rows] = sorted_null[t, a:b]
+                base -= got                  # r2, r3
+                base_null |= sorted_null[t, a:b]
                 given, given_mask = given[:1], no_given
             ci, maf, tilt = cats
             category[rows] = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))

@@ -75,7 +75,8 @@ def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one
 def settle_tier(first, prof, med, day, base, base_null, given, given_mask, referred, in_province,
                 out_of_area, exclude_unreferred, hold_row, direct, lookback, use_lookback,
                 table, count, cand_cat, covers, undef, req_ref, sched, span, n_med,
-                threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one):
+                threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one,
+                amount, null, cat_out, cand_out, kind_out):
     """One tier over claims sorted into person-years (a group starts where `first`), in one pass:
     the engine's `settle` loop with the candidates of each claim's profile (`table[prof]`, the
     first `count[prof]`) as slots that keep their yearly base and poisoning.
@@ -91,16 +92,16 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
 
     Per claim, as the engine's `_settle_tier`: a given amount is paid as given; otherwise, when an
     active candidate covers the claim or leaves it undefined, it is undefined if any does or if an
-    earlier claim of the year was, and else pays max(0, best entitlement - paid). Returns amount,
-    undefined, category (-1 none), the candidate named (-1 none) and the undefined kind (2 also
-    when only an earlier claim was undefined)."""
+    earlier claim of the year was, and else pays max(0, best entitlement - paid). Writes into the
+    arrays given: amount, undefined, category (-1 none), the candidate named (-1 none) and the
+    undefined kind (2 also when only an earlier claim was undefined)."""
     n = len(prof)
     width = table.shape[1]
-    amount = np.zeros(n, dtype=np.int64)
-    null = np.zeros(n, dtype=np.bool_)
-    cat_out = np.full(n, -1, dtype=np.int8)
-    cand_out = np.full(n, -1, dtype=np.int32)
-    kind_out = np.full(n, 2, dtype=np.int8)
+    amount[:] = 0
+    null[:] = False
+    cat_out[:] = -1
+    cand_out[:] = -1
+    kind_out[:] = 2
     cum = np.zeros(width, dtype=np.int64)
     poisoned = np.zeros(width, dtype=np.bool_)
     paid = 0
@@ -176,7 +177,7 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
         c = table[p, slot]
         cand_out[k] = c
         cat_out[k] = cand_cat[c]
-    return amount, null, cat_out, cand_out, kind_out
+    return
 
 
 @njit(cache=True, nogil=True)
