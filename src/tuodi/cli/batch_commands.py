@@ -67,9 +67,8 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
     # refusals still come in the order of a sequential reading (a failed read is left to the
     # reader of that file, which raises it again)
     from tuodi.io.tables import read_frame
-    pool = ThreadPoolExecutor(3)
+    pool = ThreadPoolExecutor(4)
     pending = {p: pool.submit(read_frame, p) for p in (claims, persons, identities) if p}
-    pool.shutdown(wait=False)
 
     def frame_of(path):
         try:
@@ -77,9 +76,11 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
         except Exception:
             return None
 
-    from tuodi.batch import files
+    from tuodi.batch import files, kernels
     from tuodi.batch.columnar import settle_columns
 
+    pool.submit(kernels.warm_up)
+    pool.shutdown(wait=False)
     pol = load_policy(policy, overlay)
     phase("start (imports, policy)")
     try:
