@@ -19,8 +19,10 @@ How (one person-year is a *group*):
   undefined, exactly as the engine's loop. Critical illness runs on r1 = inscp - hifp, assistance
   on r2 = r1 - hifmi, tilt on r3 = r2 - maf, as whole-column differences.
 - **Threads.** From `PARALLEL_FROM` claims the sorted claims are cut at a person boundary and the
-  two halves settled on two threads (the kernels release the GIL); the notes are merged in one
-  settlement's order.
+  two halves settled on two threads (the kernels release the GIL), each putting its results back
+  at their file rows; the five computed amounts are then laid out as 128-bit decimals
+  (`kernels.decimal_words`, two halves of the file), ready for a decimal(18, 2) column. The notes
+  on undefined amounts are taken once, over all claims in settlement order.
 
 Nothing is routed back to the scalar engine: every case the engine handles has its array form
 here, and `tests/batch` checks both agree on random populations.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -344,7 +347,8 @@ class _Settler:
             self.notes.ignored_categories[c] += k
 
     def _rules(self, tier: str) -> tuple:
-        """The tier's candidates and rules as the numeric tables `kernels._tier_step` reads."""
+        """The tier's candidates and rules as the numeric tables `kernels.settle_tier` reads: whether
+        unreferred out-of-area claims are excluded, then the candidate tables and the schedules."""
         tc = self.tier_cands[tier]
         tier_def = self.policy.tier(tier)
         rules = [c.rule for c in tc.cands]
@@ -440,7 +444,6 @@ class _Settler:
         if 0 < g < len(self.starts):
             # two parts of whole persons on two threads (the kernels and numpy's gathers release
             # the GIL), then the decimal layout of the two halves of the file
-            from concurrent.futures import ThreadPoolExecutor
             cut, half = int(self.starts[g]), n // 2
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda ab: settle(*ab), [(0, cut), (cut, n)]))
