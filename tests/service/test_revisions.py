@@ -63,3 +63,28 @@ def test_no_settlement_is_ever_negative(service):
         body = service.settle(**{**CLAIM, "setl_id": f"m{i}", "setl_date": day}).json()
         for c in ("hifmi_pay", "maf_pay", "tilt_pay"):
             assert not body[c].startswith("-"), (day, c, body[c])
+
+
+RESIDENT_CLAIM = dict(setl_id="u1", psn_no="U1", setl_date="2023-05-01", med_type="inpatient",
+                      medfee_sumamt="40000", hifp_pay="20000")
+
+
+def test_a_person_update_re_settles_their_year(service):
+    """A resident (390) is paid critical illness on r1 = 40000 − 20000 = 20000: above the
+    1.2万 threshold at 65% (hyb_2021_41 二1, 2022 segments: 2万元以下65%), (20000 − 12000) × 0.65
+    = 5200. Registered again as an employee (310), the claim falls under 职工大额医疗费用补助,
+    which the seeds do not quantify: the update re-settles the year, and the 5200 already paid is
+    listed as moved to an unknown amount (null), not silently kept."""
+    service.put_person("U1", insutype="390")
+    assert service.settle(**RESIDENT_CLAIM).json()["hifmi_pay"] == "5200.00"
+
+    same = service.put_person("U1", insutype="390")
+    assert same["adjustments"] == []          # nothing moved: no revision
+
+    moved = service.put_person("U1", insutype="310")
+    assert [(a["setl_id"], a["hifmi_pay"]) for a in moved["adjustments"]] == [("u1", None)]
+    u1 = net(service, "u1")
+    assert u1["hifmi_pay"] == "5200.00" and u1["net"]["hifmi_pay"] is None
+    assert u1["adjustments"][0]["cause"] == "person.update"
+    assert "identity_id" not in u1["adjustments"][0]
+    assert service.year("U1", 2023)["totals"]["hifmi_pay"] is None

@@ -130,7 +130,10 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
 
     @app.put("/v1/persons/{psn_no}", tags=["persons"], responses=ERRORS)
     def put_person(psn_no: PsnNo, body: PersonBody, who: Who) -> dict[str, Any]:
-        """Register or update a person (a persons-file row). Fields left out are cleared to their defaults."""
+        """Register or update a person (a persons-file row). Fields left out are cleared to their defaults.
+
+        An update re-settles the person's years (their `insutype` picks the critical-illness rule:
+        城乡居民 390 or 职工 310); `adjustments` lists the claims whose payments it moved."""
         require(who, "person.write")
         if body.psn_no is not None and body.psn_no != psn_no:
             raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
@@ -138,10 +141,14 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                       psn_name=body.psn_name, tel=body.tel, addr=body.addr, admdvs=body.admdvs,
                       late_stage_major_disease=bool(body.late_stage_major_disease))
         with db.write() as conn:
+            repo.get_person(conn, psn_no, lock=True)
             created = repo.put_person(conn, psn_no, values)
+            person = repo.get_person(conn, psn_no)
+            caused = [] if created else ledger.revise_person(conn, rules, person, "person.update", None, who.key_id)
             repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
-                       detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None))
-            return person_json(repo.get_person(conn, psn_no), repo.identities_of(conn, psn_no), who)
+                       detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None)
+                              + ("" if created else f"; {len(caused)} adjustment(s)"))
+            return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": caused}
 
     @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: {"description": "no such person"}})
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:

@@ -196,7 +196,8 @@ def _received(a: Row) -> dict[str, Any]:
     amounts = {c: money(getattr(a, c)) for c in PAID}
     if a.reversal_id is not None:
         return {"cause": "reversal", "reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(), **amounts}
-    by = {"setl_id": a.caused_by_setl_id} if a.cause == "settlement" else {"identity_id": a.identity_id}
+    by = ({"setl_id": a.caused_by_setl_id} if a.cause == "settlement"
+          else {"identity_id": a.identity_id} if a.identity_id is not None else {})
     return {"cause": a.cause, **by, "at": a.revised_at.isoformat(), **amounts}
 
 
@@ -272,10 +273,11 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True)
 
 
-def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, identity_id: int,
+def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, identity_id: int | None,
                   key_id: int | None) -> list[dict[str, Any]]:
-    """Re-settle every year of the person after an identity was added or ended (under the
-    person's lock): adjust each claim whose engine amounts moved; returns those adjustments."""
+    """Re-settle every year of the person after an identity was added or ended, or the person's
+    own fields changed (insutype, …) (under the person's lock): adjust each claim whose engine
+    amounts moved; returns those adjustments."""
     identity_rows = repo.identities_of(conn, person.psn_no)
     listed: list[dict[str, Any]] = []
     revision_id = None
