@@ -1,5 +1,5 @@
 """`tuodi` commands of the service package (registered on the main app):
-`tuodi db upgrade`, `tuodi apikey create`, `tuodi serve` (CONTRACT.md, Service)."""
+`tuodi db upgrade`, `tuodi apikey create | list | revoke`, `tuodi serve` (CONTRACT.md, Service)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,6 +57,49 @@ def apikey_create(
     who = f" for hospital {hospital}" if hospital else ""
     err.print(f"tuodi: created a {role} key{who}; store it now, it is not shown again", markup=False)
     print(key)
+
+
+@apikey_app.command("list")
+@guarded
+def apikey_list(db: str = DbOpt) -> None:
+    """The keys: id, the key's first characters, role, hospital, when created and revoked."""
+    from rich.table import Table
+
+    from tuodi.cli.main import out
+    from tuodi.store import Database
+    from tuodi.store.repository import list_api_keys
+
+    try:
+        with Database(db).read() as conn:
+            rows = list_api_keys(conn)
+    except Exception as e:
+        raise Refusal(f"--db: cannot read the keys of {_safe(db)} ({str(e).splitlines()[0]}); "
+                      "run `tuodi db upgrade` first") from None
+    table = Table("id", "key", "role", "hospital", "created", "revoked", title="Tuodi API keys")
+    for r in rows:
+        table.add_row(str(r.id), r.prefix + "…", r.role, r.hospital_code or "",
+                      f"{r.created_at:%Y-%m-%d %H:%M}", f"{r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "")
+    out.print(table)
+
+
+@apikey_app.command("revoke")
+@guarded
+def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (tuodi apikey list)"), db: str = DbOpt) -> None:
+    """Revoke a key: the service refuses it from then on (within the 30 s its lookups are cached)."""
+    from tuodi.store import Database
+    from tuodi.store.repository import audit, revoke_api_key
+
+    try:
+        with Database(db).write() as conn:
+            row = revoke_api_key(conn, key_id)
+            audit(conn, None, None, "apikey.revoke", detail=f"key {row.id} ({row.role}, {row.prefix}…)")
+    except ValueError as e:
+        raise Refusal(str(e)) from None
+    except Exception as e:
+        raise Refusal(f"--db: cannot revoke a key in {_safe(db)} ({str(e).splitlines()[0]}); "
+                      "run `tuodi db upgrade` first") from None
+    err.print(f"tuodi: key {row.id} ({row.role}, {row.prefix}…) revoked at {row.revoked_at:%Y-%m-%d %H:%M}",
+              markup=False)
 
 
 @app.command()

@@ -235,6 +235,23 @@ def create_api_key(conn: Connection, role: str, hospital_code: str | None = None
     return key
 
 
+def list_api_keys(conn: Connection) -> list[Row]:
+    """Every key, revoked ones too (its prefix, never the key), oldest first."""
+    return list(conn.execute(select(api_keys.c.id, api_keys.c.prefix, api_keys.c.role, api_keys.c.hospital_code,
+                                    api_keys.c.created_at, api_keys.c.revoked_at).order_by(api_keys.c.id)))
+
+
+def revoke_api_key(conn: Connection, key_id: int) -> Row:
+    """Revoke a key for good (the row stays, for the audit log's sake). Refuses an unknown key;
+    revoking a revoked key changes nothing."""
+    row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+    if row is None:
+        raise ValueError(f"no API key {key_id} (tuodi apikey list shows them)")
+    if row.revoked_at is None:
+        conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=now()))
+    return conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+
+
 def key_by_hash(conn: Connection, key_hash: str) -> Row | None:
     return conn.execute(_KEY, {"key_hash": key_hash}).first()
 
