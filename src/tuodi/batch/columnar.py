@@ -435,7 +435,7 @@ class _Settler:
                 null[t, rows] = sorted_null[t, a:b]
                 base -= got                  # r2, r3
                 base_null |= sorted_null[t, a:b]
-                given, given_mask = given[:1], no_given
+                given_mask = no_given        # assistance and tilt compute every claim
             ci, maf, tilt = cats
             category[rows] = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
 

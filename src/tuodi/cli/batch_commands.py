@@ -3,6 +3,7 @@ path `tuodi settle` takes for large claims files."""
 from __future__ import annotations
 
 import os
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,7 +44,6 @@ class _Phases:
 
     @staticmethod
     def _now():
-        import resource
         r = resource.getrusage(resource.RUSAGE_SELF)
         return time.perf_counter(), r.ru_utime + r.ru_stime, r.ru_minflt
 

@@ -1,6 +1,7 @@
 """The `tuodi` command line (CONTRACT.md, Commands): a thin layer that reads, settles, writes."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -167,7 +168,6 @@ def main() -> None:
             code = 1
         else:
             code = e.code or 0
-    import logging
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
