@@ -1,7 +1,12 @@
-"""Shared helpers: run `tuodi settle` in-process on small tables written as CSV."""
+"""Shared helpers: run `tuodi settle` in-process on small tables written as CSV.
+
+`--settle-path engine|columnar` runs every test with `TUODI_SETTLE` set, so the seed, CLI and
+bad-input suites, whose files are small, can be run through the columnar path too
+(`make test` runs them a second time that way)."""
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +42,27 @@ class Run:
         """The amount in a column, as Decimal; None when empty (an undefined rule)."""
         v = self.row(setl_id)[column]
         return None if v == "" else Decimal(v)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--settle-path", choices=("auto", "engine", "columnar"), default=None,
+                     help="settle every file through this path (sets TUODI_SETTLE for the session)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def settle_path(request):
+    """The path `tuodi settle` takes in this session (TUODI_SETTLE), from --settle-path."""
+    choice = request.config.getoption("--settle-path")
+    if choice is None:
+        yield os.environ.get("TUODI_SETTLE", "auto")
+        return
+    before = os.environ.get("TUODI_SETTLE")
+    os.environ["TUODI_SETTLE"] = choice
+    yield choice
+    if before is None:
+        os.environ.pop("TUODI_SETTLE", None)
+    else:
+        os.environ["TUODI_SETTLE"] = before
 
 
 CLAIM_HEADER = ["setl_id", "psn_no", "setl_date", "med_type", "medfee_sumamt", "hifp_pay", "hifmi_pay"]

@@ -17,6 +17,7 @@ from .conftest import EXAMPLES, policy
 
 
 def run(path_choice, d, policy_name, fmt, out_name, stats=True):
+    before = os.environ.get("TUODI_SETTLE")
     os.environ["TUODI_SETTLE"] = path_choice
     try:
         args = ["settle", "--policy", policy_name, "--persons", str(d / f"persons.{fmt}"),
@@ -26,7 +27,10 @@ def run(path_choice, d, policy_name, fmt, out_name, stats=True):
             args += ["--stats", str(EXAMPLES / "harbin" / "stats.csv")]
         return CliRunner().invoke(app, args)
     finally:
-        del os.environ["TUODI_SETTLE"]
+        if before is None:
+            del os.environ["TUODI_SETTLE"]
+        else:
+            os.environ["TUODI_SETTLE"] = before
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -149,7 +149,10 @@ def _mapped(frame: pl.DataFrame, column: str, parse, values: tuple):
                     lookup[u] = values.index(parse(text)) if text else _ABSENT
                 except (ValueError, KeyError):
                     lookup[u] = _UNPARSED
-            code = raw.replace_strict(lookup, return_dtype=pl.Int8).fill_null(_ABSENT).to_numpy()
+            if lookup:
+                code = raw.replace_strict(lookup, return_dtype=pl.Int8).fill_null(_ABSENT).to_numpy()
+            else:  # every cell empty: polars gives an empty mapping's input back unmapped
+                code = np.full(len(raw), _ABSENT, dtype=np.int8)
             present = code != _ABSENT
             return np.maximum(code, 0), present, code == _UNPARSED
     t = _text(frame, column)
