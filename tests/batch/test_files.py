@@ -58,7 +58,7 @@ BAD = [  # (file, column, row index, value)
     ("claims", "inscp_scp_amt", 3, "0.01"), ("claims", "referred", 2, "maybe"),
     ("claims", "hifmi_pay", 5, "999999999"), ("claims", "psn_no", 1, ""),
     ("persons", "certno", 3, "230102199001011234"), ("persons", "insutype", 2, "999"),
-    ("persons", "psn_no", 4, "P0000001"), ("persons", "brdy", 5, "1990/01/01"),
+    ("persons", "psn_no", 4, "P0000001"), ("persons", "brdy", 5, "1990/13/01"),
     ("identities", "category", 0, "martian"), ("identities", "enddate", 0, "1900-01-01"),
     ("identities", "psn_no", 0, "NOBODY"),
 ]

@@ -346,8 +346,8 @@ def test_refuses_amount_with_three_decimals(settle, tmp_path):
 
 
 def test_refuses_malformed_date(settle, tmp_path):
-    """CONTRACT.md: dates are YYYY-MM-DD."""
-    run = settle(POLICY, RESIDENT, [claim("A", "2023/03/01", 1000, 500)])
+    """CONTRACT.md: dates are YYYY-MM-DD (also YYYY/M/D); 01.03.2023 is neither."""
+    run = settle(POLICY, RESIDENT, [claim("A", "01.03.2023", 1000, 500)])
     assert_refused(run, tmp_path, "claims.csv", "setl_date")
 
 

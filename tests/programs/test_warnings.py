@@ -34,7 +34,7 @@ def test_harbin_burden_over_10000_after_basic_and_critical_illness_insurance(tuo
                "medfee_sumamt": "45000", "fulamt_ownpay_amt": "5000", "hifp_pay": "20000"}]
     r = tuodi("warn", "harbin", persons, claims=claims, stats=HARBIN_STATS)
     assert r.exit_code == 0, r.stderr
-    assert r.columns == ["psn_no", "rule", "value", "threshold", "notify"]
+    assert r.columns == ["psn_no", "year", "rule", "value", "threshold", "notify"]  # CONTRACT.md warnings file
     rows = _rows(r)
     assert Decimal(rows[("N1", "burden_over_10000")]["value"]) == Decimal("19000")
     assert Decimal(rows[("N1", "burden_over_10000")]["threshold"]) == Decimal("10000")
@@ -189,3 +189,18 @@ def test_no_department_files_when_out_cannot_be_written(tuodi):
     r = tuodi("warn", "harbin", [("N1", "390")], claims=claims, stats=HARBIN_STATS, out="warnings.txt",
               args=["--split-by-department", "{dir}/dept"])
     one_line_refusal(r, "warnings.txt", ".csv or .parquet")
+
+
+def test_each_row_names_its_year(tuodi):
+    """CONTRACT.md warnings file: one row per person, year and rule (`psn_no, year, rule, …`).
+    哈政办规〔2022〕16号 三(四): burden after basic + critical-illness insurance over 10,000. Y1's
+    burden is 18000 − 6000 = 12000 in 2023 and 30000 − 18000 − 0 = 12000 in 2024 (r1 = 12000 is not
+    above the 12,000 critical-illness threshold): two rows, told apart by their year."""
+    claims = [("y1", "Y1", "2023-02-01", "inpatient", "18000", "6000", "0"),
+              ("y2", "Y1", "2024-03-01", "inpatient", "30000", "18000", "")]
+    r = tuodi("warn", "harbin", [("Y1", "390")], claims=claims,
+              stats=HARBIN_STATS + [("per_capita_disposable_income", 2023, "42000")])
+    assert r.exit_code == 0, r.stderr
+    got = [(row["psn_no"], row["year"], row["rule"], row["value"]) for row in r.rows
+           if row["rule"] == "burden_over_10000"]
+    assert got == [("Y1", "2023", "burden_over_10000", "12000.00"), ("Y1", "2024", "burden_over_10000", "12000.00")]

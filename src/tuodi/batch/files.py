@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tuodi.batch.kernels import first_inconsistent, hash_positions
 from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
 from tuodi.engine.model import Person
 from tuodi.io.tables import read_frame as io_read_frame
-from tuodi.io.tables import (CLAIM_REQUIRED, InputError, Table, _cell,
+from tuodi.io.tables import (CLAIM_REQUIRED, MAX_AMOUNT_FEN, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
                              parse_insutype, parse_med_type)
 from tuodi.io.write import SETTLEMENT_COLUMNS, check_out_path
@@ -85,7 +86,10 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
             fen = fen * 10 ** (2 - (s.dtype.scale or 0))
         if s.null_count():
             fen = np.where(present, fen, 0)
-        return fen, present, fen < 0
+        bad = (fen < 0) | (fen > MAX_AMOUNT_FEN)
+        if (s.dtype.precision or 38) > 18:   # values beyond 64 bits read as 0 by `_unscaled`
+            bad |= (s.abs() > Decimal(MAX_AMOUNT_FEN // 100)).fill_null(False).to_numpy()
+        return fen, present, bad
     t = _text(frame, column)
     parts = t.str.extract_groups(r"^(\d{1,15})(?:\.(\d*))?$")
     whole = parts.struct.field("1")
@@ -94,7 +98,8 @@ def _amount(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     cents = frac.str.slice(0, 2).str.pad_end(2, "0")
     fen = (whole.cast(pl.Int64, strict=False) * 100 + cents.cast(pl.Int64, strict=False)).fill_null(0)
     present = t.is_not_null().to_numpy()
-    return fen.to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
+    fen = fen.to_numpy()
+    return fen, present, present & (~ok.fill_null(False).to_numpy() | (fen > MAX_AMOUNT_FEN))
 
 
 def _unscaled(s: pl.Series) -> np.ndarray:
@@ -123,6 +128,11 @@ def _date(frame: pl.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, np.
     t = _text(frame, column)
     d = t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     ok = t.str.contains(r"^\d{4}-\d{2}-\d{2}$") & d.is_not_null()
+    if t.str.contains("/", literal=True).any():   # YYYY/M/D, as spreadsheets write dates
+        slash = t.str.strptime(pl.Date, "%Y/%m/%d", strict=False)
+        slash_ok = t.str.contains(r"^\d{4}/\d{1,2}/\d{1,2}$") & slash.is_not_null()
+        d = pl.select(pl.when(slash_ok).then(slash).otherwise(d)).to_series()
+        ok = ok | slash_ok
     present = t.is_not_null().to_numpy()
     return d.cast(pl.Int32).fill_null(0).to_numpy(), present, present & ~ok.fill_null(False).to_numpy()
 
@@ -329,6 +339,10 @@ def _identity_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series) -> No
 # claims
 
 
+#: the most a file's claims may add up to (fen) for the kernels' fen x basis points to fit in 64 bits
+_EXACT_SUM_FEN = (2 ** 63 - 1) // 10_000 // 2
+
+
 class Claims:
     """The claims file as columns: the inputs of the settlement and the echoed fields."""
 
@@ -404,6 +418,10 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
         inscp = np.where(inscp_p, inscp, medfee - own - over - pre)
     if row is not None:
         _claim_row(path, f, row, persons, policy)
+    if int(medfee.sum(dtype=np.float64)) > _EXACT_SUM_FEN:
+        # a person-year's base times a ratio in basis points must stay within 64 bits: a file
+        # whose costs add up to more than that settles in the engine's unbounded integers
+        raise Unusual(f"{path}: the costs add up to more than the columnar path computes exactly")
     med_index = med.astype(np.int8, copy=False)
 
     def boolean(name, default):

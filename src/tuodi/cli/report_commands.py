@@ -31,7 +31,7 @@ YearOpt = typer.Option(..., "--year", help="the calendar year (YYYY, 1900-2100)"
 YEARS = range(1900, 2101)
 
 SUBSIDY_COLUMNS = ["psn_no", "category", "share", "amount"]
-WARNING_COLUMNS = ["psn_no", "rule", "value", "threshold", "notify"]
+WARNING_COLUMNS = ["psn_no", "year", "rule", "value", "threshold", "notify"]
 GRANT_COLUMNS = ["psn_no", "grant", "amount"]
 #: the policy whose targets the report shows when a policy sets none of its own
 REFERENCE_TARGETS = "quzhou"
@@ -241,7 +241,8 @@ def warn(
     staged, departments = _stage_departments(split, pol, alerts, contacts) if split is not None else (None, [])
     try:
         write_rows(out_path, WARNING_COLUMNS, (
-            {"psn_no": a.psn_no, "rule": a.rule, "value": yuan(a.value), "threshold": yuan(a.threshold),
+            {"psn_no": a.psn_no, "year": str(a.year), "rule": a.rule, "value": yuan(a.value),
+             "threshold": yuan(a.threshold),
              "notify": ";".join(a.notify)} for a in alerts), amount_columns=("value", "threshold"))
     except BaseException:
         if staged is not None:

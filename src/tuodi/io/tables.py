@@ -76,7 +76,12 @@ class Table:
 
 
 def read_frame(path: str | Path) -> pl.DataFrame:
-    """Read a CSV (all text; UTF-8, BOM accepted) or Parquet (native types) file."""
+    """Read a CSV (all text; UTF-8, BOM accepted) or Parquet (native types) file.
+
+    In a CSV file, blank lines (and lines of empty cells only, as spreadsheets export them) are
+    skipped: row numbers in messages count the rows that hold data. A column named twice is
+    refused. A Parquet timestamp column whose values are all midnight holds dates, and is read
+    as dates."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -92,7 +97,43 @@ def read_frame(path: str | Path) -> pl.DataFrame:
         raise
     except Exception as e:  # polars raises several kinds on a malformed file
         raise InputError(path, f"cannot read the file: {str(e).splitlines()[0]}") from None
-    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+    names = [c.lstrip("\ufeff").strip() for c in frame.columns]
+    for name in names:
+        m = _DUPLICATED.fullmatch(name)
+        twice = m is not None and m.group(1) in names
+        if twice or names.count(name) > 1:
+            name = m.group(1) if twice else name
+            raise InputError(path, f"the column {name} is named twice in the header", column=name)
+    frame = frame.rename(dict(zip(frame.columns, names)))
+    if suffix == ".csv":
+        return _without_blank_rows(frame)
+    return _timestamps_as_dates(path, frame)
+
+
+_DUPLICATED = re.compile(r"(.+)_duplicated_\d+")   # how polars names a header's second `name`
+
+
+def _without_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    if not frame.width or not frame.height:
+        return frame
+    first, rest = frame.columns[0], frame.columns[1:]
+    # the other cells null (bitmaps, cheap on millions of rows); the first one null or spaces
+    candidates = pl.all_horizontal([pl.col(c).is_null() for c in rest]) if rest else pl.lit(True)
+    blank = frame.select(candidates & (pl.col(first).is_null()
+                                       | (pl.col(first).str.strip_chars() == ""))).to_series()
+    if not blank.any():
+        return frame
+    return frame.filter(~blank)
+
+
+def _timestamps_as_dates(path: Path, frame: pl.DataFrame) -> pl.DataFrame:
+    casts = []
+    for c, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            s = frame[c]
+            if (s.dt.truncate("1d") == s).all():
+                casts.append(pl.col(c).cast(pl.Date))
+    return frame.with_columns(casts) if casts else frame
 
 
 def read_table(path: str | Path) -> Table:
@@ -127,6 +168,12 @@ def _cell(t: Table, row: int, column: str, raw: str | None, parse: Callable, def
 _AMOUNT = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?")
 
 
+#: The largest amount Tuodi accepts in a cell: a billion yuan, far beyond any real claim, so that
+#: a year's sums times a ratio in basis points stay exact in 64-bit integers on the columnar path.
+MAX_AMOUNT_FEN = 1_000_000_000 * 100
+MAX_AMOUNT_TEXT = "1,000,000,000 yuan"
+
+
 def parse_amount_fen(v: str) -> int:
     """Yuan as the contract writes them (`1234`, `1234.5`, `1234.50`) to integer fen."""
     m = _AMOUNT.fullmatch(v)
@@ -136,16 +183,27 @@ def parse_amount_fen(v: str) -> int:
         raise ValueError("negative amount")
     if m.group(3) and len(m.group(3)) > 2:
         raise ValueError("amounts have at most two decimals (yuan and fen)")
-    return to_fen(Decimal(v))
+    fen = to_fen(Decimal(v))
+    if fen > MAX_AMOUNT_FEN:
+        raise ValueError(f"amount above {MAX_AMOUNT_TEXT}, more than any claim can be")
+    return fen
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SLASH_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")   # as spreadsheets write dates: 2023/5/1
 
 
 def parse_date(v: str) -> dt.date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
-        raise ValueError("not a date YYYY-MM-DD")
+    """`YYYY-MM-DD`, or `YYYY/M/D` (CONTRACT.md, Files)."""
     try:
-        return dt.date.fromisoformat(v)
+        if _ISO_DATE.fullmatch(v):
+            return dt.date.fromisoformat(v)
+        m = _SLASH_DATE.fullmatch(v)
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
-        raise ValueError("not a date YYYY-MM-DD") from None
+        pass
+    raise ValueError("not a date YYYY-MM-DD (or YYYY/M/D)")
 
 
 def parse_bool(v: str) -> bool:

@@ -36,6 +36,8 @@ CATEGORY_NAMES: dict[str, tuple[str, ...]] = {
     "entitled_veteran": ("重点优抚对象",),
     "registered_poor": ("建档立卡贫困人口",),
     "lifted_poverty": ("脱贫人口",),
+    "hardship_worker": ("困难职工",),          # recognised by the trade union (衢政办发〔2023〕1号 三(三))
+    "disabled": ("残疾人", "持证残疾人"),        # 残联's members (衢政办发〔2023〕1号 三(三))
 }
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_NAMES)
 
