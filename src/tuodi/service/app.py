@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tuodi.engine.model import Claim
@@ -22,8 +23,8 @@ from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
 from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
-from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, ReversalBody,
-                                   ID_PATTERN)
+from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, Refusal,
+                                   ReversalBody, ID_PATTERN)
 from tuodi.store import Database, DEFAULT_URL
 from tuodi.store import repository as repo
 
@@ -35,9 +36,16 @@ class Unauthorized(ServiceError):
 
 PsnNo = Annotated[str, PathParam(pattern=ID_PATTERN, description="person number (psn_no)")]
 SetlId = Annotated[str, PathParam(pattern=ID_PATTERN, description="settlement id (setl_id)")]
-ERRORS = {401: {"description": "missing or unknown API key"},
-          403: {"description": "the key's role may not do this"},
-          422: {"description": "bad input; `detail[].field` names the field"}}
+
+
+def refusal(description: str) -> dict[str, Any]:
+    """An error response as the OpenAPI document lists it: the `Refusal` shape."""
+    return {"model": Refusal, "description": description}
+
+
+ERRORS = {401: refusal("missing, unknown or revoked API key"),
+          403: refusal("the key's role may not do this"),
+          422: refusal("bad input (a body that is not JSON included); `detail[].field` names the field")}
 
 
 def _field_of(loc: tuple) -> str:
@@ -69,11 +77,25 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     async def _invalid(_request: Request, exc: RequestValidationError):
         detail = []
         for e in exc.errors():
-            field = _field_of(tuple(e.get("loc", ())))
+            loc = tuple(e.get("loc", ()))
+            if e.get("type") == "json_invalid":  # loc is ("body", character position)
+                pos = loc[1] if len(loc) > 1 else 0
+                reason = (e.get("ctx") or {}).get("error", "JSON decode error")
+                detail.append({"field": "body", "loc": ["body"],
+                               "msg": f"not valid JSON: {reason} (at character {pos})"})
+                continue
             msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-            detail.append({"field": field, "loc": [str(p) for p in e.get("loc", ())], "msg": msg})
-        message = "; ".join(f"{d['field']}: {d['msg']}" for d in detail[:5])
-        return JSONResponse({"message": message, "detail": detail}, status_code=422)
+            detail.append({"field": _field_of(loc), "loc": [str(p) for p in loc], "msg": msg})
+        return invalid_response(detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        # FastAPI's own refusals. Its 400 is a body it could not parse (bytes that are not
+        # UTF-8, JSON nested too deep): bad input like any other, so the documented 422.
+        if exc.status_code == 400:
+            return invalid_response([{"field": "body", "loc": ["body"],
+                                      "msg": "not valid JSON (could not be parsed as UTF-8 JSON)"}])
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _refused(_request: Request, exc: ServiceError):
@@ -150,7 +172,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                               + ("" if created else f"; {len(caused)} adjustment(s)"))
             return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": caused}
 
-    @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: {"description": "no such person"}})
+    @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: refusal("no such person")})
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:
         """A person and all their identities, ended ones included (masked for roles that do not manage persons)."""
         require(who, "person.read")
@@ -162,7 +184,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             return person_json(row, repo.identities_of(conn, psn_no), who)
 
     @app.post("/v1/persons/{psn_no}/identities", status_code=201, tags=["persons"],
-              responses={**ERRORS, 404: {"description": "no such person"}})
+              responses={**ERRORS, 404: refusal("no such person")})
     def add_identity(psn_no: PsnNo, body: IdentityBody, who: Who) -> dict[str, Any]:
         """Record an identity (救助对象身份) the person holds, with the department that recognised it.
 
@@ -186,7 +208,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             return {**identity_json(row), "adjustments": caused}
 
     @app.post("/v1/persons/{psn_no}/identities/{identity_id}/end", tags=["persons"],
-              responses={**ERRORS, 404: {"description": "no such identity"}})
+              responses={**ERRORS, 404: refusal("no such identity")})
     def end_identity(psn_no: PsnNo, identity_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                      body: EndIdentityBody, who: Who) -> dict[str, Any]:
         """End an identity on `enddate` (its last day). Identities are ended, never deleted.
@@ -215,7 +237,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     @app.post("/v1/settlements", tags=["settlements"], status_code=201, responses={
         **ERRORS, 200: {"description": "the stored result of this setl_id and body, or a pre-settlement (dry_run)"},
         201: {"description": "settled now"},
-        409: {"description": "this setl_id was settled with another body"}})
+        409: refusal("this setl_id was settled with another body")})
     def post_settlement(body: ClaimBody, who: Who,
                         dry_run: Annotated[bool, Query(description="pre-settle (预结算): compute, store nothing")] = False):
         """Settle a claim (结算) at discharge, or pre-settle it with `dry_run=true`.
@@ -249,7 +271,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         raise Busy("the settlement could not be stored; retry")
 
     @app.get("/v1/settlements/{setl_id}", tags=["settlements"],
-             responses={**ERRORS, 404: {"description": "no such settlement"}})
+             responses={**ERRORS, 404: refusal("no such settlement")})
     def get_settlement(setl_id: SetlId, who: Who) -> dict[str, Any]:
         """The stored settlement, its explanation, its net amounts after reversals and the adjustments."""
         require(who, "settlement.read")
@@ -264,7 +286,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             return ledger.settlement_json(row, repo.adjustments_of(conn, row.seq))
 
     @app.post("/v1/settlements/{setl_id}/reversal", tags=["settlements"],
-              responses={**ERRORS, 404: {"description": "no such settlement"}})
+              responses={**ERRORS, 404: refusal("no such settlement")})
     def post_reversal(setl_id: SetlId, who: Who, body: ReversalBody | None = None) -> dict[str, Any]:
         """Reverse a settlement (冲正): claw back its payments and re-settle the person's other claims
         of that year as if it had never been; returns their adjustments (negative: clawed back)."""
@@ -278,7 +300,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             return out.body
 
     @app.get("/v1/persons/{psn_no}/years/{year}", tags=["persons"],
-             responses={**ERRORS, 404: {"description": "no such person"}})
+             responses={**ERRORS, 404: refusal("no such person")})
     def get_person_year(psn_no: PsnNo, year: Annotated[int, PathParam(ge=1900, le=2999)], who: Who) -> dict[str, Any]:
         """A person's year: totals per fund, each tier's accumulator, and every settlement of the year."""
         require(who, "year.read")
@@ -309,6 +331,11 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         return {"status": "ok", "policy": rules.policy.id}
 
     return app
+
+
+def invalid_response(detail: list[dict[str, Any]]) -> JSONResponse:
+    message = "; ".join(f"{d['field']}: {d['msg']}" for d in detail[:5])
+    return JSONResponse({"message": message, "detail": detail}, status_code=422)
 
 
 def identity_json(row) -> dict[str, Any]:
