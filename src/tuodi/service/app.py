@@ -5,16 +5,18 @@ Handlers are plain functions run in FastAPI's thread pool; the database does the
 (see `tuodi.store.database`).
 """
 
+import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Iterator
 
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tuodi.engine.model import Claim
@@ -122,6 +124,26 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
 
     Who = Annotated[Principal, Depends(principal)]
 
+    # Every /v1 request reads and writes through these: the key is checked live inside the
+    # request's own transaction, so a revocation holds on the next request whatever the cache
+    # says, and a refused request leaves nothing behind (its transaction rolls back).
+    @contextlib.contextmanager
+    def writing(who: Principal) -> Iterator[Connection]:
+        with db.write() as conn:
+            live(conn, who)
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(who: Principal) -> Iterator[Connection]:
+        with db.read() as conn:
+            live(conn, who)
+            yield conn
+
+    def live(conn: Connection, who: Principal) -> None:
+        if not repo.key_is_live(conn, who.key_id):
+            keys.forget(who.key_id)
+            raise Unauthorized("unknown or revoked API key")
+
     def require(p: Principal, action: str) -> None:
         if not p.may(action):
             raise Forbidden(f"the role {p.role} may not do this ({action})")
@@ -162,7 +184,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         values = dict(certno=body.certno, insutype=body.insutype or "390", brdy=body.brdy,
                       psn_name=body.psn_name, tel=body.tel, addr=body.addr, admdvs=body.admdvs,
                       late_stage_major_disease=bool(body.late_stage_major_disease))
-        with db.write() as conn:
+        with writing(who) as conn:
             repo.get_person(conn, psn_no, lock=True)
             created = repo.put_person(conn, psn_no, values)
             person = repo.get_person(conn, psn_no)
@@ -176,7 +198,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:
         """A person and all their identities, ended ones included (masked for roles that do not manage persons)."""
         require(who, "person.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             row = repo.get_person(conn, psn_no)
             if row is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
@@ -195,7 +217,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
         if body.begndate and body.enddate and body.enddate < body.begndate:
             raise Invalid(f"enddate {body.enddate} is before begndate {body.begndate}", "enddate")
-        with db.write() as conn:
+        with writing(who) as conn:
             person = repo.get_person(conn, psn_no, lock=True)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}: register them first", "psn_no")
@@ -216,7 +238,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         The person's years are re-settled without it from that day; `adjustments` lists the claims
         whose payments it moved (a back-dated end claws back what was paid after it)."""
         require(who, "identity.write")
-        with db.write() as conn:
+        with writing(who) as conn:
             person = repo.get_person(conn, psn_no, lock=True)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
@@ -254,7 +276,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         ci = claim_input(body, code)
         for _attempt in range(3):
             try:
-                with db.write() as conn:
+                with writing(who) as conn:
                     out = ledger.settle(conn, rules, ci, who.key_id, dry_run=dry_run, owner_check=hospital_owns(who))
                     if out.settled:
                         repo.audit(conn, who.key_id, who.role, "settle", out.psn_no, ci.claim.setl_id,
@@ -264,7 +286,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                 # Another request stored this setl_id between our look and our insert (it is
                 # unique; a rival for another person does not wait on our person's lock). Its
                 # row is committed now: answer as to a repeat, 200 (same body) or 409.
-                with db.read() as conn:
+                with reading(who) as conn:
                     out = ledger.repeat(conn, ci, owner_check=hospital_owns(who))
                 if out is not None:
                     return JSONResponse(out.body, status_code=out.status)
@@ -275,7 +297,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     def get_settlement(setl_id: SetlId, who: Who) -> dict[str, Any]:
         """The stored settlement, its explanation, its net amounts after reversals and the adjustments."""
         require(who, "settlement.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             row = repo.claim_by_setl_id(conn, setl_id)
             if row is None:
                 raise NotFound(f"no settlement {setl_id!r}", "setl_id")
@@ -291,7 +313,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         """Reverse a settlement (冲正): claw back its payments and re-settle the person's other claims
         of that year as if it had never been; returns their adjustments (negative: clawed back)."""
         require(who, "settle")
-        with db.write() as conn:
+        with writing(who) as conn:
             out = ledger.reverse(conn, rules, setl_id, body.reason if body else None, who.key_id,
                                  owner_check=hospital_owns(who))
             if out.settled:
@@ -304,7 +326,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     def get_person_year(psn_no: PsnNo, year: Annotated[int, PathParam(ge=1900, le=2999)], who: Who) -> dict[str, Any]:
         """A person's year: totals per fund, each tier's accumulator, and every settlement of the year."""
         require(who, "year.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             if repo.get_person(conn, psn_no) is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
             repo.audit(conn, who.key_id, who.role, "year.read", psn_no, detail=str(year))
@@ -316,7 +338,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
         """The audit log, newest first: who (key id and role), when, what, on which person or claim."""
         require(who, "audit.read")
-        with db.read() as conn:
+        with reading(who) as conn:
             return [{"at": r.at.isoformat(), "key_id": r.key_id, "role": r.role, "action": r.action,
                      "psn_no": r.psn_no, "setl_id": r.setl_id, "detail": r.detail}
                     for r in repo.audit_rows(conn, psn_no, setl_id, limit)]
@@ -324,6 +346,8 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     @app.get("/v1/me", tags=["audit"], responses=ERRORS)
     def me(who: Who) -> dict[str, Any]:
         """The caller's role (and institution, for a hospital key)."""
+        with reading(who):
+            pass
         return {"key_id": who.key_id, "role": who.role, "hospital_code": who.hospital_code}
 
     @app.get("/health", include_in_schema=False)

@@ -45,6 +45,7 @@ _UPDATE_PERSON_YEAR = update(person_years).where(and_(person_years.c.psn_no == b
 _INSERT_PERSON_YEAR = insert(person_years)
 _INSERT_AUDIT = insert(audit_log)
 _KEY = select(api_keys).where(and_(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)))
+_KEY_LIVE = select(api_keys.c.id).where(and_(api_keys.c.id == bindparam("key_id"), api_keys.c.revoked_at.is_(None)))
 
 
 # ---- persons and identities -------------------------------------------------------------------
@@ -254,6 +255,11 @@ def revoke_api_key(conn: Connection, key_id: int) -> Row:
 
 def key_by_hash(conn: Connection, key_hash: str) -> Row | None:
     return conn.execute(_KEY, {"key_hash": key_hash}).first()
+
+
+def key_is_live(conn: Connection, key_id: int) -> bool:
+    """Whether the key exists and is not revoked, as this transaction sees it (one primary-key read)."""
+    return conn.execute(_KEY_LIVE, {"key_id": key_id}).first() is not None
 
 
 def audit(conn: Connection, key_id: int | None, role: str | None, action: str, psn_no: str | None = None,
