@@ -25,6 +25,7 @@ from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
 from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
+from tuodi.service.web import add_docs, secure
 from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, Refusal,
                                    ReversalBody, ID_PATTERN)
 from tuodi.store import Database, DEFAULT_URL
@@ -72,7 +73,10 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                      "medical assistance → tilted assistance, under the policy "
                      f"`{rules.policy.id}` ({rules.policy.name}). Amounts are strings of yuan; "
                      "an undefined amount is null."),
+        docs_url=None, redoc_url=None,  # /docs is web.add_docs: Swagger UI from this host, no inline script
     )
+    add_docs(app, app.title)
+    secure(app)
     app.state.db, app.state.rules = db, rules
 
     @app.exception_handler(RequestValidationError)
