@@ -25,6 +25,7 @@ from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
 from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
+from tuodi.service.views import View
 from tuodi.service.web import add_docs, secure
 from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, Refusal,
                                    ReversalBody, ID_PATTERN)
@@ -153,13 +154,24 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             raise Forbidden(f"the role {p.role} may not do this ({action})")
 
     def hospital_owns(p: Principal) -> Callable | None:
+        """For a hospital key, whether a stored claim is its own (CONTRACT.md, Who sees what)."""
         if p.role != "hospital":
             return None
+        return lambda row: row.fixmedins_code == p.hospital_code
 
-        def check(row) -> None:
-            if row.fixmedins_code != p.hospital_code:
-                raise Forbidden(f"settlement {row.setl_id!r} belongs to another institution", "setl_id")
-        return check
+    def view_of(p: Principal) -> View:
+        return View(p.hospital_code if p.role == "hospital" else None)
+
+    def others_before(conn: Connection, view: View, psn_no: str, year: int | None, seq: int | None) -> bool:
+        """Whether claims of other institutions arrived in the person's year before this claim."""
+        if view.sees_all or year is None:
+            return False
+        return any(code != view.institution for code in repo.institutions_in_year(conn, psn_no, year, seq))
+
+    def settlement_answer(conn: Connection, who: Principal, out: ledger.Outcome) -> JSONResponse:
+        view = view_of(who)
+        body = view.settlement(out.body, others_before(conn, view, out.psn_no, out.year, out.seq))
+        return JSONResponse(body, status_code=out.status)
 
     def person_json(row, ids, p: Principal) -> dict[str, Any]:
         show = p.sees_personal_data
@@ -196,7 +208,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
                        detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None)
                               + ("" if created else f"; {len(caused)} adjustment(s)"))
-            return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": caused}
+            return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": view_of(who).moved(caused)}
 
     @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: refusal("no such person")})
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:
@@ -231,7 +243,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "identity.add", psn_no,
                        detail=f"identity {row.id} {row.category} {row.begndate or ''}..{row.enddate or ''}; "
                               f"{len(caused)} adjustment(s)")
-            return {**identity_json(row), "adjustments": caused}
+            return {**identity_json(row), "adjustments": view_of(who).moved(caused)}
 
     @app.post("/v1/persons/{psn_no}/identities/{identity_id}/end", tags=["persons"],
               responses={**ERRORS, 404: refusal("no such identity")})
@@ -256,7 +268,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "identity.end", psn_no,
                        detail=f"identity {row.id} ended {row.enddate} (was {row.enddate_before_end or 'open'}); "
                               f"{len(caused)} adjustment(s)")
-            return {**identity_json(row), "adjustments": caused}
+            return {**identity_json(row), "adjustments": view_of(who).moved(caused)}
 
     # ---- settlements -------------------------------------------------------------------------
 
@@ -285,15 +297,16 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                     if out.settled:
                         repo.audit(conn, who.key_id, who.role, "settle", out.psn_no, ci.claim.setl_id,
                                    detail=f"fund_pay_sumamt {out.body['fund_pay_sumamt']}")
-                return JSONResponse(out.body, status_code=out.status)
+                    answer = settlement_answer(conn, who, out)
+                return answer
             except IntegrityError:
                 # Another request stored this setl_id between our look and our insert (it is
                 # unique; a rival for another person does not wait on our person's lock). Its
                 # row is committed now: answer as to a repeat, 200 (same body) or 409.
                 with reading(who) as conn:
                     out = ledger.repeat(conn, ci, owner_check=hospital_owns(who))
-                if out is not None:
-                    return JSONResponse(out.body, status_code=out.status)
+                    if out is not None:
+                        return settlement_answer(conn, who, out)
         raise Busy("the settlement could not be stored; retry")
 
     @app.get("/v1/settlements/{setl_id}", tags=["settlements"],
@@ -303,13 +316,18 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         require(who, "settlement.read")
         with writing(who) as conn:
             row = repo.claim_by_setl_id(conn, setl_id)
-            if row is None:
-                raise NotFound(f"no settlement {setl_id!r}", "setl_id")
-            check = hospital_owns(who)
-            if check is not None:
-                check(row)
+            owns = hospital_owns(who)
+            if row is None or (owns is not None and not owns(row)):
+                raise NotFound(f"no settlement {setl_id!r}", "setl_id")  # another institution's: as if none
             repo.audit(conn, who.key_id, who.role, "settlement.read", row.psn_no, setl_id)
-            return ledger.settlement_json(row, repo.adjustments_of(conn, row.seq))
+            view = view_of(who)
+            out = ledger.settlement_json(row, [])
+            out["adjustments"] = view.received(ledger.received(repo.adjustments_of(conn, row.seq)))
+            if not view.sees_all:
+                moved = view.moved(ledger.caused_by(conn, row.seq))
+                out["explanation"] = view.explanation(row.explanation, moved,
+                                                      others_before(conn, view, row.psn_no, row.year, row.seq))
+            return out
 
     @app.post("/v1/settlements/{setl_id}/reversal", tags=["settlements"],
               responses={**ERRORS, 404: refusal("no such settlement")})
@@ -323,7 +341,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             if out.settled:
                 repo.audit(conn, who.key_id, who.role, "reversal", out.psn_no, setl_id,
                            detail=f"{len(out.body['adjustments'])} adjustment(s)")
-            return out.body
+            return view_of(who).reversal(out.body)
 
     @app.get("/v1/persons/{psn_no}/years/{year}", tags=["persons"],
              responses={**ERRORS, 404: refusal("no such person")})
