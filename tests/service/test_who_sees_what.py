@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 
-from tuodi.service.views import OTHERS
+OTHERS = "other institutions"  # CONTRACT.md: "one line `other institutions`"
 
 OTHER = ("o1", "2023-03-01", "8000", "5000")
 YEAR_TO_DATE = re.compile(r"(年度累计|年度应付|本年已付) -?[0-9]")
