@@ -67,8 +67,9 @@ def test_a_revoked_key_is_refused_on_the_next_request_despite_a_warm_cache(servi
     `tuodi apikey revoke` in another process while the service has the key in its lookup cache."""
     service.put_person("V1")
     service.add_identity("V1", "dibao")
-    assert service.settle(role="insurance_office", setl_id="v1", psn_no="V1", setl_date="2023-05-01",
-                          med_type="inpatient", medfee_sumamt="15000", hifp_pay="9000", hifmi_pay="0").status_code == 201
+    settled = service.settle(role="insurance_office", setl_id="v1", psn_no="V1", setl_date="2023-05-01",
+                             med_type="inpatient", medfee_sumamt="15000", hifp_pay="9000", hifmi_pay="0")
+    assert settled.status_code == 201, settled.text
     for role in ("insurance_office", "auditor", "hospital"):  # warm the cache of each key
         assert service.client.get("/v1/me", headers=service.h(role)).status_code == 200
     # ids in the fixture's order: insurance_office 1, civil_affairs 2, auditor 3, hospital 4, other_hospital 5

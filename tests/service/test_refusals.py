@@ -54,7 +54,8 @@ def test_every_refusal_is_in_the_documented_shape(service):
     cases = [
         (service.client.get("/v1/settlements/n1"), "/v1/settlements/{setl_id}", "get", 401),
         (service.client.get("/v1/persons/N1", headers=service.h("hospital")), "/v1/persons/{psn_no}", "get", 403),
-        (service.client.get("/v1/settlements/nope", headers=service.h("auditor")), "/v1/settlements/{setl_id}", "get", 404),
+        (service.client.get("/v1/settlements/nope", headers=service.h("auditor")),
+         "/v1/settlements/{setl_id}", "get", 404),
         (service.settle(**{**CLAIM, "medfee_sumamt": "16000"}), "/v1/settlements", "post", 409),
         (service.settle(**{**CLAIM, "setl_date": "2023-02-30"}), "/v1/settlements", "post", 422),
     ]

@@ -58,7 +58,8 @@ def test_a_settlement_shows_no_other_institutions_year_to_date_figures(service):
     no_trace_of_the_other(h1)
     # the insurance office sees the whole year
     full = service.client.get("/v1/settlements/h1", headers=service.h("insurance_office")).json()
-    assert "年度累计 5500.00" in full["explanation"] and "年度应付 1600.00 − 本年已付 0.00" in full["explanation"]
+    assert "年度累计 5500.00" in full["explanation"]
+    assert "年度应付 1600.00 − 本年已付 0.00" in full["explanation"]
 
 
 def test_a_dry_run_and_a_late_settlement_list_other_institutions_as_one_net_line(service):

@@ -208,7 +208,8 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
                        detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None)
                               + ("" if created else f"; {len(caused)} adjustment(s)"))
-            return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": view_of(who).moved(caused)}
+            return {**person_json(person, repo.identities_of(conn, psn_no), who),
+                    "adjustments": view_of(who).moved(caused)}
 
     @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: refusal("no such person")})
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:

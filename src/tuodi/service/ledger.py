@@ -258,7 +258,8 @@ def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None
     if (owner_check is not None and not owner_check(existing)) or existing.body_hash != ci.body_hash():
         raise Conflict(f"setl_id {ci.claim.setl_id!r} was already settled with another body; "
                        "a correction is a reversal and a new setl_id", "setl_id")
-    return Outcome(200, settlement_response(existing, caused_by(conn, existing.seq)), existing.psn_no, seq=existing.seq, year=existing.year)
+    return Outcome(200, settlement_response(existing, caused_by(conn, existing.seq)), existing.psn_no,
+                   seq=existing.seq, year=existing.year)
 
 
 def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, dry_run: bool = False,

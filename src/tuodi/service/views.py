@@ -42,7 +42,8 @@ OTHERS = "other institutions"
 _UNKNOWN = object()  # an item that does not say whose claim it concerns: treated as another's
 _BASE_LINES = tuple(f"      {label}" for label in BASE_LABEL.values())
 _YEAR_TO_DATE = re.compile(r"^(      .+?: 本次 [^,;]+), 年度累计 [^;]+;(.*)$")
-_SAFE_LINES = ("结算 ", "  医疗费总额 ", "      启动线 ", "      注: ", "      依据 ", "        - ", "  基金支付合计 ")
+_SAFE_LINES = ("结算 ", "  医疗费总额 ", "      启动线 ", "      注: ", "      依据 ", "        - ",
+               "  基金支付合计 ")
 _TIER_HEAD = re.compile(r"^  \S+ (" + "|".join(PAID) + r") = ")
 NO_CLAIMS = {"claims": 0, "medfee_sumamt": 0, "inscp_scp_amt": 0, "hifp_pay": 0, **{c: 0 for c in PAID}}
 LEFT_OUT = "  (本人本年另有其他机构的结算: 年度累计与本年已付含其结算, 不予显示)"
