@@ -2,7 +2,10 @@
 
 Each request is one transaction: it is written whole or not at all, its audit line included.
 Handlers are plain functions run in FastAPI's thread pool; the database does the serialising
-(see `tuodi.store.database`).
+(see `tuodi.store.database`). Each transaction first checks that the caller's key is still live,
+so a revocation holds on the next request; what a hospital key may see of other institutions'
+claims is cut on the way out (`tuodi.service.views`); every response carries the web security
+headers (`tuodi.service.web`).
 """
 
 import contextlib
@@ -170,8 +173,13 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
 
     def settlement_answer(conn: Connection, who: Principal, out: ledger.Outcome) -> JSONResponse:
         view = view_of(who)
-        body = view.settlement(out.body, others_before(conn, view, out.psn_no, out.year, out.seq))
-        return JSONResponse(body, status_code=out.status)
+        if view.sees_all:
+            return JSONResponse(view.settlement(out.body, False), status_code=out.status)
+        if out.institutions is not None:  # settled now: the claims it was settled with are at hand
+            others = any(code != view.institution for code in out.institutions)
+        else:
+            others = others_before(conn, view, out.psn_no, out.year, out.seq)
+        return JSONResponse(view.settlement(out.body, others), status_code=out.status)
 
     def person_json(row, ids, p: Principal) -> dict[str, Any]:
         show = p.sees_personal_data

@@ -245,6 +245,8 @@ class Outcome:
     settled: bool = False
     seq: int | None = None  # the claim's arrival number (None for a pre-settlement)
     year: int | None = None
+    # the institutions of the year's claims it was settled with, when known without a query
+    institutions: frozenset | None = None
 
 
 def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None:
@@ -289,7 +291,8 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     row = {**ci.columns(), "category": engine_row.category, **pay, "explanation": explanation,
            "policy": rules.policy.id, "status": "settled" if not dry_run else "pre-settlement"}
     if dry_run:
-        return Outcome(200, settlement_response(row, listed), claim.psn_no, year=year)
+        return Outcome(200, settlement_response(row, listed), claim.psn_no, year=year,
+                       institutions=frozenset(r.fixmedins_code for r in stored_rows))
     row.update({f"net_{c}": pay[c] for c in PAID})
     seq = repo.insert_claim(conn, ci.columns(), key_id)
     repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": engine_row.category, **pay,
@@ -297,7 +300,8 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     if moves:
         _apply(conn, moves, revision_id=repo.insert_revision(conn, claim.psn_no, "settlement", seq=seq, by=key_id))
     repo.save_person_year(conn, claim.psn_no, year, _year_values(settled, stored + [claim]), exists=acc is not None)
-    return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True, seq=seq, year=year)
+    return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True, seq=seq, year=year,
+                   institutions=frozenset(r.fixmedins_code for r in stored_rows))
 
 
 def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, identity_id: int | None,
