@@ -2,6 +2,10 @@
 revoked key is refused by the service, and the revocation is in the audit log."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from tuodi.cli.main import app
@@ -38,3 +42,47 @@ def test_an_unknown_key_id_is_refused(service):
     r = runner.invoke(app, ["apikey", "revoke", "99", "--db", service.url])
     assert r.exit_code == 2
     assert "no API key 99" in r.output
+
+
+def tuodi(*args: str) -> subprocess.CompletedProcess:
+    """The `tuodi` command in a process of its own, as an administrator runs it beside the service."""
+    exe = Path(sys.executable).with_name("tuodi")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120)
+
+
+def every_v1_request() -> list[tuple[str, str, dict | None]]:
+    claim = dict(setl_id="v1", psn_no="V1", setl_date="2023-05-01", med_type="inpatient",
+                 medfee_sumamt="15000", hifp_pay="9000", hifmi_pay="0")
+    return [("GET", "/v1/me", None), ("PUT", "/v1/persons/V2", {}), ("GET", "/v1/persons/V1", None),
+            ("POST", "/v1/persons/V1/identities", {"category": "dibao"}),
+            ("POST", "/v1/persons/V1/identities/1/end", {"enddate": "2023-12-31"}),
+            ("POST", "/v1/settlements?dry_run=true", {**claim, "setl_id": "v2"}),
+            ("POST", "/v1/settlements", {**claim, "setl_id": "v3"}), ("POST", "/v1/settlements", claim),
+            ("GET", "/v1/settlements/v1", None), ("POST", "/v1/settlements/v1/reversal", None),
+            ("GET", "/v1/persons/V1/years/2023", None), ("GET", "/v1/audit", None)]
+
+
+def test_a_revoked_key_is_refused_on_the_next_request_despite_a_warm_cache(service):
+    """CONTRACT.md, Who sees what: "A revoked key is refused on the next request (401)" — revoked by
+    `tuodi apikey revoke` in another process while the service has the key in its lookup cache."""
+    service.put_person("V1")
+    service.add_identity("V1", "dibao")
+    settled = service.settle(role="insurance_office", setl_id="v1", psn_no="V1", setl_date="2023-05-01",
+                             med_type="inpatient", medfee_sumamt="15000", hifp_pay="9000", hifmi_pay="0")
+    assert settled.status_code == 201, settled.text
+    for role in ("insurance_office", "auditor", "hospital"):  # warm the cache of each key
+        assert service.client.get("/v1/me", headers=service.h(role)).status_code == 200
+    # ids in the fixture's order: insurance_office 1, civil_affairs 2, auditor 3, hospital 4, other_hospital 5
+    for key_id in ("1", "3", "4"):
+        done = tuodi("apikey", "revoke", key_id, "--db", service.url)
+        assert done.returncode == 0, done.stderr
+    for role in ("insurance_office", "auditor", "hospital"):
+        for method, path, body in every_v1_request():
+            r = service.client.request(method, path, json=body, headers=service.h(role))
+            assert r.status_code == 401, (role, method, path, r.status_code, r.text[:200])
+            assert r.headers["www-authenticate"] == "Bearer"
+    # nothing a refused request tried was stored
+    civil = service.h("civil_affairs")
+    assert service.client.get("/v1/persons/V2", headers=civil).status_code == 404
+    assert service.client.get("/v1/persons/V1/years/2023", headers=civil).json()["totals"]["claims"] == 1
+    assert service.client.get("/v1/me", headers=civil).status_code == 200  # the key not revoked still works

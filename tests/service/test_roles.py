@@ -41,8 +41,9 @@ def test_a_hospital_settles_and_reads_only_its_own_claims(service):
     assert r.status_code == 403 and "fixmedins_code" in r.json()["message"]
     assert service.settle(**CLAIM).status_code == 201
     other = service.h("other_hospital")
-    assert service.client.get("/v1/settlements/k1", headers=other).status_code == 403
-    assert service.client.post("/v1/settlements/k1/reversal", headers=other).status_code == 403
+    # CONTRACT.md, Who sees what: another institution's settlement answers 404, as one that does not exist
+    assert service.client.get("/v1/settlements/k1", headers=other).status_code == 404
+    assert service.client.post("/v1/settlements/k1/reversal", headers=other).status_code == 404
     assert service.client.get("/v1/settlements/k1", headers=service.h("hospital")).status_code == 200
 
 

@@ -2,18 +2,24 @@
 
 Each request is one transaction: it is written whole or not at all, its audit line included.
 Handlers are plain functions run in FastAPI's thread pool; the database does the serialising
-(see `tuodi.store.database`).
+(see `tuodi.store.database`). Each transaction first checks that the caller's key is still live,
+so a revocation holds on the next request; what a hospital key may see of other institutions'
+claims is cut on the way out (`tuodi.service.views`); every response carries the web security
+headers (`tuodi.service.web`).
 """
 
+import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Iterator
 
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tuodi.engine.model import Claim
@@ -22,8 +28,10 @@ from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
 from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
-from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, ReversalBody,
-                                   ID_PATTERN)
+from tuodi.service.views import View
+from tuodi.service.web import add_docs, secure
+from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, Refusal,
+                                   ReversalBody, ID_PATTERN)
 from tuodi.store import Database, DEFAULT_URL
 from tuodi.store import repository as repo
 
@@ -35,9 +43,16 @@ class Unauthorized(ServiceError):
 
 PsnNo = Annotated[str, PathParam(pattern=ID_PATTERN, description="person number (psn_no)")]
 SetlId = Annotated[str, PathParam(pattern=ID_PATTERN, description="settlement id (setl_id)")]
-ERRORS = {401: {"description": "missing or unknown API key"},
-          403: {"description": "the key's role may not do this"},
-          422: {"description": "bad input; `detail[].field` names the field"}}
+
+
+def refusal(description: str) -> dict[str, Any]:
+    """An error response as the OpenAPI document lists it: the `Refusal` shape."""
+    return {"model": Refusal, "description": description}
+
+
+ERRORS = {401: refusal("missing, unknown or revoked API key"),
+          403: refusal("the key's role may not do this"),
+          422: refusal("bad input (a body that is not JSON included); `detail[].field` names the field")}
 
 
 def _field_of(loc: tuple) -> str:
@@ -62,18 +77,35 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                      "medical assistance → tilted assistance, under the policy "
                      f"`{rules.policy.id}` ({rules.policy.name}). Amounts are strings of yuan; "
                      "an undefined amount is null."),
+        docs_url=None, redoc_url=None,  # /docs is web.add_docs: Swagger UI from this host, no inline script
     )
+    add_docs(app, app.title)
+    secure(app)
     app.state.db, app.state.rules = db, rules
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError):
         detail = []
         for e in exc.errors():
-            field = _field_of(tuple(e.get("loc", ())))
+            loc = tuple(e.get("loc", ()))
+            if e.get("type") == "json_invalid":  # loc is ("body", character position)
+                pos = loc[1] if len(loc) > 1 else 0
+                reason = (e.get("ctx") or {}).get("error", "JSON decode error")
+                detail.append({"field": "body", "loc": ["body"],
+                               "msg": f"not valid JSON: {reason} (at character {pos})"})
+                continue
             msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-            detail.append({"field": field, "loc": [str(p) for p in e.get("loc", ())], "msg": msg})
-        message = "; ".join(f"{d['field']}: {d['msg']}" for d in detail[:5])
-        return JSONResponse({"message": message, "detail": detail}, status_code=422)
+            detail.append({"field": _field_of(loc), "loc": [str(p) for p in loc], "msg": msg})
+        return invalid_response(detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException):
+        # FastAPI's own refusals. Its 400 is a body it could not parse (bytes that are not
+        # UTF-8, JSON nested too deep): bad input like any other, so the documented 422.
+        if exc.status_code == 400:
+            return invalid_response([{"field": "body", "loc": ["body"],
+                                      "msg": "not valid JSON (could not be parsed as UTF-8 JSON)"}])
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _refused(_request: Request, exc: ServiceError):
@@ -100,18 +132,54 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
 
     Who = Annotated[Principal, Depends(principal)]
 
+    # Every /v1 request reads and writes through these: the key is checked live inside the
+    # request's own transaction, so a revocation holds on the next request whatever the cache
+    # says, and a refused request leaves nothing behind (its transaction rolls back).
+    @contextlib.contextmanager
+    def writing(who: Principal) -> Iterator[Connection]:
+        with db.write() as conn:
+            live(conn, who)
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(who: Principal) -> Iterator[Connection]:
+        with db.read() as conn:
+            live(conn, who)
+            yield conn
+
+    def live(conn: Connection, who: Principal) -> None:
+        if not repo.key_is_live(conn, who.key_id):
+            keys.forget(who.key_id)
+            raise Unauthorized("unknown or revoked API key")
+
     def require(p: Principal, action: str) -> None:
         if not p.may(action):
             raise Forbidden(f"the role {p.role} may not do this ({action})")
 
     def hospital_owns(p: Principal) -> Callable | None:
+        """For a hospital key, whether a stored claim is its own (CONTRACT.md, Who sees what)."""
         if p.role != "hospital":
             return None
+        return lambda row: row.fixmedins_code == p.hospital_code
 
-        def check(row) -> None:
-            if row.fixmedins_code != p.hospital_code:
-                raise Forbidden(f"settlement {row.setl_id!r} belongs to another institution", "setl_id")
-        return check
+    def view_of(p: Principal) -> View:
+        return View(p.hospital_code if p.role == "hospital" else None)
+
+    def others_before(conn: Connection, view: View, psn_no: str, year: int | None, seq: int | None) -> bool:
+        """Whether claims of other institutions arrived in the person's year before this claim."""
+        if view.sees_all or year is None:
+            return False
+        return any(code != view.institution for code in repo.institutions_in_year(conn, psn_no, year, seq))
+
+    def settlement_answer(conn: Connection, who: Principal, out: ledger.Outcome) -> JSONResponse:
+        view = view_of(who)
+        if view.sees_all:
+            return JSONResponse(view.settlement(out.body, False), status_code=out.status)
+        if out.institutions is not None:  # settled now: the claims it was settled with are at hand
+            others = any(code != view.institution for code in out.institutions)
+        else:
+            others = others_before(conn, view, out.psn_no, out.year, out.seq)
+        return JSONResponse(view.settlement(out.body, others), status_code=out.status)
 
     def person_json(row, ids, p: Principal) -> dict[str, Any]:
         show = p.sees_personal_data
@@ -140,7 +208,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         values = dict(certno=body.certno, insutype=body.insutype or "390", brdy=body.brdy,
                       psn_name=body.psn_name, tel=body.tel, addr=body.addr, admdvs=body.admdvs,
                       late_stage_major_disease=bool(body.late_stage_major_disease))
-        with db.write() as conn:
+        with writing(who) as conn:
             repo.get_person(conn, psn_no, lock=True)
             created = repo.put_person(conn, psn_no, values)
             person = repo.get_person(conn, psn_no)
@@ -148,13 +216,14 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
                        detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None)
                               + ("" if created else f"; {len(caused)} adjustment(s)"))
-            return {**person_json(person, repo.identities_of(conn, psn_no), who), "adjustments": caused}
+            return {**person_json(person, repo.identities_of(conn, psn_no), who),
+                    "adjustments": view_of(who).moved(caused)}
 
-    @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: {"description": "no such person"}})
+    @app.get("/v1/persons/{psn_no}", tags=["persons"], responses={**ERRORS, 404: refusal("no such person")})
     def get_person(psn_no: PsnNo, who: Who) -> dict[str, Any]:
         """A person and all their identities, ended ones included (masked for roles that do not manage persons)."""
         require(who, "person.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             row = repo.get_person(conn, psn_no)
             if row is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
@@ -162,7 +231,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             return person_json(row, repo.identities_of(conn, psn_no), who)
 
     @app.post("/v1/persons/{psn_no}/identities", status_code=201, tags=["persons"],
-              responses={**ERRORS, 404: {"description": "no such person"}})
+              responses={**ERRORS, 404: refusal("no such person")})
     def add_identity(psn_no: PsnNo, body: IdentityBody, who: Who) -> dict[str, Any]:
         """Record an identity (救助对象身份) the person holds, with the department that recognised it.
 
@@ -173,7 +242,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
         if body.begndate and body.enddate and body.enddate < body.begndate:
             raise Invalid(f"enddate {body.enddate} is before begndate {body.begndate}", "enddate")
-        with db.write() as conn:
+        with writing(who) as conn:
             person = repo.get_person(conn, psn_no, lock=True)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}: register them first", "psn_no")
@@ -183,10 +252,10 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "identity.add", psn_no,
                        detail=f"identity {row.id} {row.category} {row.begndate or ''}..{row.enddate or ''}; "
                               f"{len(caused)} adjustment(s)")
-            return {**identity_json(row), "adjustments": caused}
+            return {**identity_json(row), "adjustments": view_of(who).moved(caused)}
 
     @app.post("/v1/persons/{psn_no}/identities/{identity_id}/end", tags=["persons"],
-              responses={**ERRORS, 404: {"description": "no such identity"}})
+              responses={**ERRORS, 404: refusal("no such identity")})
     def end_identity(psn_no: PsnNo, identity_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
                      body: EndIdentityBody, who: Who) -> dict[str, Any]:
         """End an identity on `enddate` (its last day). Identities are ended, never deleted.
@@ -194,7 +263,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         The person's years are re-settled without it from that day; `adjustments` lists the claims
         whose payments it moved (a back-dated end claws back what was paid after it)."""
         require(who, "identity.write")
-        with db.write() as conn:
+        with writing(who) as conn:
             person = repo.get_person(conn, psn_no, lock=True)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
@@ -208,14 +277,14 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             repo.audit(conn, who.key_id, who.role, "identity.end", psn_no,
                        detail=f"identity {row.id} ended {row.enddate} (was {row.enddate_before_end or 'open'}); "
                               f"{len(caused)} adjustment(s)")
-            return {**identity_json(row), "adjustments": caused}
+            return {**identity_json(row), "adjustments": view_of(who).moved(caused)}
 
     # ---- settlements -------------------------------------------------------------------------
 
     @app.post("/v1/settlements", tags=["settlements"], status_code=201, responses={
         **ERRORS, 200: {"description": "the stored result of this setl_id and body, or a pre-settlement (dry_run)"},
         201: {"description": "settled now"},
-        409: {"description": "this setl_id was settled with another body"}})
+        409: refusal("this setl_id was settled with another body")})
     def post_settlement(body: ClaimBody, who: Who,
                         dry_run: Annotated[bool, Query(description="pre-settle (预结算): compute, store nothing")] = False):
         """Settle a claim (结算) at discharge, or pre-settle it with `dry_run=true`.
@@ -232,57 +301,63 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         ci = claim_input(body, code)
         for _attempt in range(3):
             try:
-                with db.write() as conn:
+                with writing(who) as conn:
                     out = ledger.settle(conn, rules, ci, who.key_id, dry_run=dry_run, owner_check=hospital_owns(who))
                     if out.settled:
                         repo.audit(conn, who.key_id, who.role, "settle", out.psn_no, ci.claim.setl_id,
                                    detail=f"fund_pay_sumamt {out.body['fund_pay_sumamt']}")
-                return JSONResponse(out.body, status_code=out.status)
+                    answer = settlement_answer(conn, who, out)
+                return answer
             except IntegrityError:
                 # Another request stored this setl_id between our look and our insert (it is
                 # unique; a rival for another person does not wait on our person's lock). Its
                 # row is committed now: answer as to a repeat, 200 (same body) or 409.
-                with db.read() as conn:
+                with reading(who) as conn:
                     out = ledger.repeat(conn, ci, owner_check=hospital_owns(who))
-                if out is not None:
-                    return JSONResponse(out.body, status_code=out.status)
+                    if out is not None:
+                        return settlement_answer(conn, who, out)
         raise Busy("the settlement could not be stored; retry")
 
     @app.get("/v1/settlements/{setl_id}", tags=["settlements"],
-             responses={**ERRORS, 404: {"description": "no such settlement"}})
+             responses={**ERRORS, 404: refusal("no such settlement")})
     def get_settlement(setl_id: SetlId, who: Who) -> dict[str, Any]:
         """The stored settlement, its explanation, its net amounts after reversals and the adjustments."""
         require(who, "settlement.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             row = repo.claim_by_setl_id(conn, setl_id)
-            if row is None:
-                raise NotFound(f"no settlement {setl_id!r}", "setl_id")
-            check = hospital_owns(who)
-            if check is not None:
-                check(row)
+            owns = hospital_owns(who)
+            if row is None or (owns is not None and not owns(row)):
+                raise NotFound(f"no settlement {setl_id!r}", "setl_id")  # another institution's: as if none
             repo.audit(conn, who.key_id, who.role, "settlement.read", row.psn_no, setl_id)
-            return ledger.settlement_json(row, repo.adjustments_of(conn, row.seq))
+            view = view_of(who)
+            out = ledger.settlement_json(row, [])
+            out["adjustments"] = view.received(ledger.received(repo.adjustments_of(conn, row.seq)))
+            if not view.sees_all:
+                moved = view.moved(ledger.caused_by(conn, row.seq))
+                out["explanation"] = view.explanation(row.explanation, moved,
+                                                      others_before(conn, view, row.psn_no, row.year, row.seq))
+            return out
 
     @app.post("/v1/settlements/{setl_id}/reversal", tags=["settlements"],
-              responses={**ERRORS, 404: {"description": "no such settlement"}})
+              responses={**ERRORS, 404: refusal("no such settlement")})
     def post_reversal(setl_id: SetlId, who: Who, body: ReversalBody | None = None) -> dict[str, Any]:
         """Reverse a settlement (冲正): claw back its payments and re-settle the person's other claims
         of that year as if it had never been; returns their adjustments (negative: clawed back)."""
         require(who, "settle")
-        with db.write() as conn:
+        with writing(who) as conn:
             out = ledger.reverse(conn, rules, setl_id, body.reason if body else None, who.key_id,
                                  owner_check=hospital_owns(who))
             if out.settled:
                 repo.audit(conn, who.key_id, who.role, "reversal", out.psn_no, setl_id,
                            detail=f"{len(out.body['adjustments'])} adjustment(s)")
-            return out.body
+            return view_of(who).reversal(out.body)
 
     @app.get("/v1/persons/{psn_no}/years/{year}", tags=["persons"],
-             responses={**ERRORS, 404: {"description": "no such person"}})
+             responses={**ERRORS, 404: refusal("no such person")})
     def get_person_year(psn_no: PsnNo, year: Annotated[int, PathParam(ge=1900, le=2999)], who: Who) -> dict[str, Any]:
         """A person's year: totals per fund, each tier's accumulator, and every settlement of the year."""
         require(who, "year.read")
-        with db.write() as conn:
+        with writing(who) as conn:
             if repo.get_person(conn, psn_no) is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
             repo.audit(conn, who.key_id, who.role, "year.read", psn_no, detail=str(year))
@@ -294,7 +369,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
         """The audit log, newest first: who (key id and role), when, what, on which person or claim."""
         require(who, "audit.read")
-        with db.read() as conn:
+        with reading(who) as conn:
             return [{"at": r.at.isoformat(), "key_id": r.key_id, "role": r.role, "action": r.action,
                      "psn_no": r.psn_no, "setl_id": r.setl_id, "detail": r.detail}
                     for r in repo.audit_rows(conn, psn_no, setl_id, limit)]
@@ -302,6 +377,8 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
     @app.get("/v1/me", tags=["audit"], responses=ERRORS)
     def me(who: Who) -> dict[str, Any]:
         """The caller's role (and institution, for a hospital key)."""
+        with reading(who):
+            pass
         return {"key_id": who.key_id, "role": who.role, "hospital_code": who.hospital_code}
 
     @app.get("/health", include_in_schema=False)
@@ -309,6 +386,11 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         return {"status": "ok", "policy": rules.policy.id}
 
     return app
+
+
+def invalid_response(detail: list[dict[str, Any]]) -> JSONResponse:
+    message = "; ".join(f"{d['field']}: {d['msg']}" for d in detail[:5])
+    return JSONResponse({"message": message, "detail": detail}, status_code=422)
 
 
 def identity_json(row) -> dict[str, Any]:

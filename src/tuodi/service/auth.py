@@ -46,8 +46,14 @@ class Principal:
 
 
 class KeyCache:
-    """Recently checked keys, by hash, for `ttl` seconds: a settle need not read `api_keys` each
-    time. A revoked key stops working within `ttl`."""
+    """Recently checked keys, by hash, for `ttl` seconds: which key id and role a bearer key is,
+    without a transaction of its own for each request.
+
+    The cache only says who a key *was*; whether it is still live is checked by every request
+    inside its own transaction (`repository.key_is_live`, see `tuodi.service.app`), so a key
+    revoked by `tuodi apikey revoke`, from any process, is refused on the very next request
+    (CONTRACT.md, Who sees what) at the price of one primary-key read in a transaction the
+    request opens anyway."""
 
     def __init__(self, ttl: float = 30.0):
         self.ttl = ttl
@@ -71,6 +77,12 @@ class KeyCache:
                 self._keys.clear()
             self._keys[h] = (t + self.ttl, p)
         return p
+
+    def forget(self, key_id: int) -> None:
+        """Drop a key found revoked, so its next request is refused before any work."""
+        with self._lock:
+            for h in [h for h, (_t, p) in self._keys.items() if p.key_id == key_id]:
+                del self._keys[h]
 
 
 def mask_certno(v: str | None) -> str | None:

@@ -128,14 +128,24 @@ def _check_in_force(rules: Rules, claim: Claim) -> None:
                       f"(in force {rules.policy.in_force_text()})", "setl_date")
 
 
+ADJUSTMENT_BLOCK = "  本次结算日期早于本年已结算的结算: 按结算日期重算本年, 调整 (补付为正, 追回为负):"
+
+
 def _explanation(rules: Rules, engine_row: Settlement, med_type: str, listed: list[dict[str, Any]]) -> str:
     text = explain_settlement(engine_row, rules.policy, med_type)
+    return text + adjustment_block(listed)
+
+
+def adjustment_block(listed: list[dict[str, Any]]) -> str:
+    """The explanation's lines on the claims a settlement moved (empty when it moved none); a
+    line without `setl_id` is the net of other institutions' claims (`tuodi.service.views`)."""
     if not listed:
-        return text
-    lines = [text, "  本次结算日期早于本年已结算的结算: 按结算日期重算本年, 调整 (补付为正, 追回为负):"]
+        return ""
+    lines = ["", ADJUSTMENT_BLOCK]
     for a in listed:
         moved = "   ".join(f"{c} {a[c] or '空'}" for c in PAID if a[c] != "0.00")
-        lines.append(f"      {a['setl_id']} ({a['setl_date']}): {moved}")
+        which = f"{a['setl_id']} ({a['setl_date']})" if a.get("setl_id") else "其他机构的结算 (合计)"
+        lines.append(f"      {which}: {moved}")
     return "\n".join(lines)
 
 
@@ -153,9 +163,11 @@ def _moves(rows: list[Row], settled: list[Settlement]) -> list[tuple[Row, dict, 
     return out
 
 
-def _listed(setl_id: str, setl_date, delta: dict[str, int | None]) -> dict[str, Any]:
-    return {"setl_id": setl_id, "setl_date": setl_date.isoformat(), **{c: money(delta[c]) for c in PAID},
-            "fund_pay_sumamt": money(_sum(delta[c] for c in PAID))}
+def _listed(r: Row, delta: dict[str, int | None]) -> dict[str, Any]:
+    """One moved claim as a response lists it; `_fixmedins_code` (whose claim it is) is for
+    `tuodi.service.views` and never leaves the service."""
+    return {"setl_id": r.setl_id, "setl_date": r.setl_date.isoformat(), **{c: money(delta[c]) for c in PAID},
+            "fund_pay_sumamt": money(_sum(delta[c] for c in PAID)), "_fixmedins_code": r.fixmedins_code}
 
 
 def _apply(conn: Connection, moves: list[tuple[Row, dict, dict]], reversal_id: int | None = None,
@@ -187,17 +199,31 @@ def settlement_json(row: Row | dict, adjustments: list[Row] | None = None) -> di
         out["net"] = {**{c: money(v) for c, v in net.items()}, "fund_pay_sumamt": money(net_fund),
                       "psn_part_amt": money(_minus(g["medfee_sumamt"], net_fund))}
     if adjustments is not None:
-        out["adjustments"] = [_received(a) for a in adjustments]
+        out["adjustments"] = received(adjustments)
     return out
+
+
+def received(adjustments: list[Row]) -> list[dict[str, Any]]:
+    """The adjustments made to one claim (`repository.adjustments_of`), as the API lists them."""
+    return [_received(a) for a in adjustments]
+
+
+def caused_by(conn: Connection, seq: int) -> list[dict[str, Any]]:
+    """The adjustments a settlement caused to the person's other claims, as its answer listed them."""
+    return [_listed(a, {c: getattr(a, c) for c in PAID}) for a in repo.adjustments_caused_by(conn, seq)]
 
 
 def _received(a: Row) -> dict[str, Any]:
     """One adjustment made to a claim, and what caused it."""
     amounts = {c: money(getattr(a, c)) for c in PAID}
+    # `_claim_code`: the institution of the claim that caused it, for `tuodi.service.views`
     if a.reversal_id is not None:
-        return {"cause": "reversal", "reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(), **amounts}
-    by = ({"setl_id": a.caused_by_setl_id} if a.cause == "settlement"
-          else {"identity_id": a.identity_id} if a.identity_id is not None else {})
+        return {"cause": "reversal", "reversal_of": a.reversed_setl_id, "at": a.reversed_at.isoformat(), **amounts,
+                "_claim_code": a.reversed_code}
+    if a.cause == "settlement":
+        return {"cause": a.cause, "setl_id": a.caused_by_setl_id, "at": a.revised_at.isoformat(), **amounts,
+                "_claim_code": a.caused_by_code}
+    by = {"identity_id": a.identity_id} if a.identity_id is not None else {}
     return {"cause": a.cause, **by, "at": a.revised_at.isoformat(), **amounts}
 
 
@@ -217,6 +243,10 @@ class Outcome:
     body: dict[str, Any]
     psn_no: str
     settled: bool = False
+    seq: int | None = None  # the claim's arrival number (None for a pre-settlement)
+    year: int | None = None
+    # the institutions of the year's claims it was settled with, when known without a query
+    institutions: frozenset | None = None
 
 
 def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None:
@@ -225,14 +255,13 @@ def repeat(conn: Connection, ci: ClaimInput, owner_check=None) -> Outcome | None
     existing = repo.claim_by_setl_id(conn, ci.claim.setl_id)
     if existing is None:
         return None
-    if owner_check is not None:
-        owner_check(existing)
-    if existing.body_hash != ci.body_hash():
+    # Another institution's claim answers as one settled with another body (a hospital's body
+    # names its own fixmedins_code, so it cannot be the same body): nothing of it is shown.
+    if (owner_check is not None and not owner_check(existing)) or existing.body_hash != ci.body_hash():
         raise Conflict(f"setl_id {ci.claim.setl_id!r} was already settled with another body; "
                        "a correction is a reversal and a new setl_id", "setl_id")
-    caused = [_listed(a.setl_id, a.setl_date, {c: getattr(a, c) for c in PAID})
-              for a in repo.adjustments_caused_by(conn, existing.seq)]
-    return Outcome(200, settlement_response(existing, caused), existing.psn_no)
+    return Outcome(200, settlement_response(existing, caused_by(conn, existing.seq)), existing.psn_no,
+                   seq=existing.seq, year=existing.year)
 
 
 def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, dry_run: bool = False,
@@ -256,13 +285,14 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     settled = _run_year(rules, person, identity_rows, stored + [claim])
     engine_row = next(s for s in settled if s.setl_id == claim.setl_id)
     moves = _moves(stored_rows, settled)
-    listed = [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
+    listed = [_listed(r, delta) for r, _new, delta in moves]
     pay = {c: getattr(engine_row, c) for c in PAID}
     explanation = _explanation(rules, engine_row, claim.med_type, listed)
     row = {**ci.columns(), "category": engine_row.category, **pay, "explanation": explanation,
            "policy": rules.policy.id, "status": "settled" if not dry_run else "pre-settlement"}
     if dry_run:
-        return Outcome(200, settlement_response(row, listed), claim.psn_no)
+        return Outcome(200, settlement_response(row, listed), claim.psn_no, year=year,
+                       institutions=frozenset(r.fixmedins_code for r in stored_rows))
     row.update({f"net_{c}": pay[c] for c in PAID})
     seq = repo.insert_claim(conn, ci.columns(), key_id)
     repo.insert_settlement(conn, seq, {"policy": rules.policy.id, "category": engine_row.category, **pay,
@@ -270,7 +300,8 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     if moves:
         _apply(conn, moves, revision_id=repo.insert_revision(conn, claim.psn_no, "settlement", seq=seq, by=key_id))
     repo.save_person_year(conn, claim.psn_no, year, _year_values(settled, stored + [claim]), exists=acc is not None)
-    return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True)
+    return Outcome(201, settlement_response(row, listed), claim.psn_no, settled=True, seq=seq, year=year,
+                   institutions=frozenset(r.fixmedins_code for r in stored_rows))
 
 
 def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, identity_id: int | None,
@@ -290,7 +321,7 @@ def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, ident
             if revision_id is None:
                 revision_id = repo.insert_revision(conn, person.psn_no, cause, identity_id=identity_id, by=key_id)
             _apply(conn, moves, revision_id=revision_id)
-            listed += [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
+            listed += [_listed(r, delta) for r, _new, delta in moves]
         repo.save_person_year(conn, person.psn_no, year, _year_values(settled, stored), exists=True)
     return listed
 
@@ -299,10 +330,8 @@ def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, ke
             owner_check=None) -> Outcome:
     """Reverse a settlement: claw back its payments and re-settle the year's other claims."""
     found = repo.claim_by_setl_id(conn, setl_id)
-    if found is None:
-        raise NotFound(f"no settlement {setl_id!r}", "setl_id")
-    if owner_check is not None:
-        owner_check(found)
+    if found is None or (owner_check is not None and not owner_check(found)):
+        raise NotFound(f"no settlement {setl_id!r}", "setl_id")  # another institution's: as if none
     person = repo.get_person(conn, found.psn_no, lock=True)
     target = repo.claim_by_setl_id(conn, setl_id)  # again, under the lock
     if target.status == "reversed":
@@ -321,19 +350,33 @@ def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, ke
     repo.insert_adjustments(conn, reversal_id, [{"seq": target.seq, **clawback}])
     moves = _moves(others, settled)
     _apply(conn, moves, reversal_id=reversal_id)
-    listed = [_listed(r.setl_id, r.setl_date, delta) for r, _new, delta in moves]
+    listed = [_listed(r, delta) for r, _new, delta in moves]
     acc = repo.get_person_year(conn, target.psn_no, year)
     values = _year_values(settled, stored)
     repo.save_person_year(conn, target.psn_no, year, values, exists=acc is not None)
+    by_code = {s.setl_id: r.fixmedins_code for r, s in zip(others, stored)}
+    paid = {s.setl_id: s for s in settled}
     result = {
         "setl_id": setl_id, "psn_no": target.psn_no, "year": year, "status": "reversed", "reason": reason,
         "reversed": {**{c: money(v) for c, v in clawback.items()},
                      "fund_pay_sumamt": money(_sum(clawback.values()))},
         "adjustments": listed,
         "year_totals": year_totals(values),
+        # each institution's share of the year, for a hospital's view (never sent as such)
+        "_year_totals_by_institution": {
+            code or "": year_totals(_subset_values([paid[c.setl_id] for c in stored if by_code[c.setl_id] == code],
+                                                   [c for c in stored if by_code[c.setl_id] == code]))
+            for code in sorted(set(by_code.values()), key=lambda v: v or "")},
     }
     repo.set_reversal_result(conn, reversal_id, json.dumps(result, ensure_ascii=False))
     return Outcome(200, result, target.psn_no, settled=True)
+
+
+def _subset_values(settled: list[Settlement], stored: list[Claim]) -> dict[str, Any]:
+    """The year's totals over some of its claims (no yearly bases: those are the person's)."""
+    return {"claims": len(stored), "medfee_sumamt": sum(c.medfee_sumamt for c in stored),
+            "inscp_scp_amt": sum(c.inscp_scp_amt for c in stored), "hifp_pay": sum(c.hifp_pay for c in stored),
+            **{c: _sum(getattr(s, c) for s in settled) for c in PAID}}
 
 
 def year_totals(values: Any) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Request bodies of the API: the contract's file rows as JSON, checked field by field.
 
 Field checks reuse `tuodi.io`'s parsers, so a row is refused over HTTP for the same reasons, in
-the same words, as in a file. Amounts are strings of yuan (`"1234.50"`); a JSON number is
-accepted too and read as its decimal text. Unknown fields are refused: a misspelt `hifmi_pay`
-must not silently become "compute it".
+the same words, as in a file. Amounts are strings of yuan (`"1234.50"`); a JSON number is refused
+(CONTRACT.md, Who sees what: "a JSON number for an amount is refused (422)"): `0.1 + 0.2` must not
+reach money as a float. Unknown fields are refused: a misspelt `hifmi_pay` must not silently become
+"compute it".
 """
 from __future__ import annotations
 
@@ -32,11 +33,9 @@ def _reject_bad_text(v: str) -> str:
     return v
 
 
-def _number_as_text(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise ValueError("an amount is a string of yuan, e.g. \"1234.50\"")
-    if isinstance(v, (int, float)):
-        return repr(v) if isinstance(v, float) else str(v)
+def _no_number(v: Any) -> Any:
+    if isinstance(v, (bool, int, float)):
+        raise ValueError(f"{v!r} is a JSON number: an amount is a string of yuan, e.g. \"1234.50\"")
     return v
 
 
@@ -67,7 +66,7 @@ def _flag(v: Any) -> Any:
     return v
 
 
-Amount = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_reject_bad_text), AfterValidator(_amount),
+Amount = Annotated[str, BeforeValidator(_no_number), AfterValidator(_reject_bad_text), AfterValidator(_amount),
                    Field(json_schema_extra={"pattern": AMOUNT_PATTERN, "examples": ["1234.50"]})]
 Day = Annotated[str, AfterValidator(_reject_bad_text), AfterValidator(_wrap(parse_date)),
                 Field(json_schema_extra={"format": "date", "examples": ["2023-05-01"]})]
@@ -143,3 +142,16 @@ class ReversalBody(Strict):
 
 def as_date(v: Any) -> dt.date | None:
     return v if v is None or isinstance(v, dt.date) else parse_date(v)
+
+
+class RefusalItem(BaseModel):
+    field: str = Field(description="the field to fix (`body` for the body as a whole)")
+    loc: list[str] | None = Field(None, description="where in the request, as FastAPI locates it")
+    msg: str
+
+
+class Refusal(BaseModel):
+    """Every refusal (4xx, 503): a sentence to show, and for bad input (422) the fields to fix."""
+
+    message: str
+    detail: list[RefusalItem] | None = None

@@ -45,6 +45,7 @@ _UPDATE_PERSON_YEAR = update(person_years).where(and_(person_years.c.psn_no == b
 _INSERT_PERSON_YEAR = insert(person_years)
 _INSERT_AUDIT = insert(audit_log)
 _KEY = select(api_keys).where(and_(api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_at.is_(None)))
+_KEY_LIVE = select(api_keys.c.id).where(and_(api_keys.c.id == bindparam("key_id"), api_keys.c.revoked_at.is_(None)))
 
 
 # ---- persons and identities -------------------------------------------------------------------
@@ -109,6 +110,15 @@ def year_claims(conn: Connection, psn_no: str, year: int, status: str | None = "
     """The person's claims of `year` with their settlements, in settlement order (date, arrival)."""
     assert status in (None, "settled")
     return list(conn.execute(_YEAR_SETTLED if status else _YEAR_ALL, {"psn_no": psn_no, "year": year}))
+
+
+def institutions_in_year(conn: Connection, psn_no: str, year: int, before_seq: int | None = None) -> set[str | None]:
+    """The institutions (`fixmedins_code`) of the person's claims of `year`, reversed ones too;
+    with `before_seq`, only of the claims that arrived before that one."""
+    q = select(claims.c.fixmedins_code).distinct().where(and_(claims.c.psn_no == psn_no, claims.c.year == year))
+    if before_seq is not None:
+        q = q.where(claims.c.seq < before_seq)
+    return set(conn.execute(q).scalars())
 
 
 def claim_of(row: Row | dict) -> Claim:
@@ -187,7 +197,7 @@ def claim_years(conn: Connection, psn_no: str) -> list[int]:
 
 
 _CAUSED_BY_SETTLEMENT = (
-    select(adjustments, claims.c.setl_id, claims.c.setl_date)
+    select(adjustments, claims.c.setl_id, claims.c.setl_date, claims.c.fixmedins_code)
     .join(revisions, revisions.c.id == adjustments.c.revision_id)
     .join(claims, claims.c.seq == adjustments.c.seq)
     .where(and_(revisions.c.seq == bindparam("seq"), revisions.c.cause == "settlement"))
@@ -195,7 +205,8 @@ _CAUSED_BY_SETTLEMENT = (
 
 
 def adjustments_caused_by(conn: Connection, seq: int) -> list[Row]:
-    """The adjustments a settlement caused to the person's other claims (with their setl_id and date)."""
+    """The adjustments a settlement caused to the person's other claims (with their setl_id, date
+    and institution)."""
     return list(conn.execute(_CAUSED_BY_SETTLEMENT, {"seq": seq}))
 
 
@@ -205,8 +216,10 @@ def adjustments_of(conn: Connection, seq: int) -> list[Row]:
     causing_claim = claims.alias("causing_claim")
     return list(conn.execute(
         select(adjustments, reversals.c.reversed_at, reversed_claim.c.setl_id.label("reversed_setl_id"),
+               reversed_claim.c.fixmedins_code.label("reversed_code"),
                revisions.c.cause, revisions.c.revised_at, revisions.c.identity_id,
-               causing_claim.c.setl_id.label("caused_by_setl_id"))
+               causing_claim.c.setl_id.label("caused_by_setl_id"),
+               causing_claim.c.fixmedins_code.label("caused_by_code"))
         .outerjoin(reversals, reversals.c.id == adjustments.c.reversal_id)
         .outerjoin(reversed_claim, reversed_claim.c.seq == reversals.c.seq)
         .outerjoin(revisions, revisions.c.id == adjustments.c.revision_id)
@@ -254,6 +267,11 @@ def revoke_api_key(conn: Connection, key_id: int) -> Row:
 
 def key_by_hash(conn: Connection, key_hash: str) -> Row | None:
     return conn.execute(_KEY, {"key_hash": key_hash}).first()
+
+
+def key_is_live(conn: Connection, key_id: int) -> bool:
+    """Whether the key exists and is not revoked, as this transaction sees it (one primary-key read)."""
+    return conn.execute(_KEY_LIVE, {"key_id": key_id}).first() is not None
 
 
 def audit(conn: Connection, key_id: int | None, role: str | None, action: str, psn_no: str | None = None,
