@@ -5,7 +5,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import typer
 from rich.console import Console
@@ -69,15 +69,17 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino     # the same for every hard link
 
 
-def refuse_overwriting_inputs(outputs: dict[str, Optional[Path]], inputs: dict[str, Optional[Path]]) -> None:
+def refuse_overwriting_inputs(outputs: dict[str, Optional[Path]] | Iterable[tuple[str, Path]],
+                              inputs: dict[str, Optional[Path]]) -> None:
     """Refuse (one line, nothing read or written) an output that is one of the inputs: the same
     file under the same name, through a symbolic link or a hard link. Every command that writes
-    a file calls this with its options, e.g. ({"--out": out}, {"--persons": persons, …})."""
+    a file calls this with its options, e.g. ({"--out": out}, {"--persons": persons, …}); the
+    outputs may also be (option, path) pairs, several for one option."""
     seen = {}
     for option, path in inputs.items():
         if path is not None and (key := _identity(path)) is not None:
             seen.setdefault(key, (option, path))
-    for option, path in outputs.items():
+    for option, path in outputs.items() if isinstance(outputs, dict) else outputs:
         if path is None:
             continue
         key = _identity(path)

@@ -183,8 +183,8 @@ def _stage_departments(tmp: Path, folder: Path, pol, alerts, contacts: dict[str,
 
     rules = {r.id: r for r in pol.model.warnings}
     departments = list(dict.fromkeys(d for a in alerts for d in a.notify))
-    refuse_overwriting_inputs({"--split-by-department": folder / f"{dept}{ext}"
-                               for dept in departments for ext in (".csv", ".xlsx")}, inputs)
+    refuse_overwriting_inputs([("--split-by-department", folder / f"{dept}{ext}")
+                               for dept in departments for ext in (".csv", ".xlsx")], inputs)
     columns = ["psn_no", "year", "rule", "rule_name", "value", "threshold", *CONTACT_COLUMNS, "ref"]
     for dept in departments:
         rows = []
