@@ -186,7 +186,10 @@ def pause():
     print("writing", flush=True)
     time.sleep(60)
 
-original_rows = csv.DictWriter.writerows
+def writerows(self, rows):
+    for row in rows:
+        self.writerow(row)
+csv.DictWriter.writerows = writerows
 def writerow(self, row, _n=[0]):
     _n[0] += 1
     if _n[0] == 3:
