@@ -318,3 +318,21 @@ def test_a_full_disk_while_writing_department_files(tmp_path, small_disk):
                 "--split-by-department", small_disk / "dept")
     _one_line(r, "no space left")
     assert sorted(p.name for p in small_disk.iterdir()) == ["ballast"]
+
+
+def test_a_staging_folder_a_killed_warn_left_is_removed_by_the_next_run(tmp_path):
+    """`warn --split-by-department` stages the department files (names, telephones, addresses:
+    哈政办规〔2022〕16号 三(四)) in a folder beside the target; one a killed run left behind is
+    removed by the next run into the same folder, not left lying about."""
+    f = _inputs(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".dept.tuodi-{dead.pid}-abcd1234.dir"
+    left.mkdir()
+    (left / "civil_affairs.csv").write_text("psn_no,psn_name,tel\nH001,张桂兰,13800000000\n")
+    old = time.time() - 3600
+    os.utime(left, (old, old))
+    r = _invoke("warn", *_harbin_args(f), "--out", tmp_path / "w.csv", "--split-by-department", tmp_path / "dept")
+    assert r.exit_code == 0, r.stderr
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-#: when this process started writing-capable work: a temporary file older than this, of a process
-#: that no longer exists, is a leftover of a killed run
+#: when this process (this run of `tuodi`) began: a temporary file last written before it, by a
+#: process that no longer exists, is a leftover of a killed run
 _STARTED = time.time()
 _TAG = ".tuodi-"
 
@@ -182,7 +182,7 @@ ANONYMOUS = True
 def atomic_output(path: str | Path) -> Iterator[str]:
     """Yield a path the writer opens and fills; on success it replaces `path`, atomically.
 
-    The writer may open the path as often as it likes (truncating it); nothing named `path` exists
+    The writer may open the path as often as it likes (truncating it); `path` itself is untouched
     until the block ends without an exception. Raises `OutputError` on a file-system error."""
     path = Path(path)
     remove_stale(path)
