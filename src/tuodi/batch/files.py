@@ -10,7 +10,6 @@ engine instead: slower, never different.
 from __future__ import annotations
 
 import os
-import tempfile
 from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +26,8 @@ from tuodi.io.tables import read_frame as io_read_frame
 from tuodi.io.tables import (CLAIM_REQUIRED, MAX_AMOUNT_FEN, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
                              parse_insutype, parse_med_type)
+from tuodi.io.atomic import atomic_output
+from tuodi.io.safe import neutralise_column
 from tuodi.io.write import SETTLEMENT_COLUMNS, check_out_path
 from tuodi.policy import CATEGORY_BY_NAME, Policy
 from tuodi.policy.schema import CATEGORIES
@@ -590,12 +591,10 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
     else:  # dictionary-encoded as it is stored; the footer's schema (below) says plain text
         category = pl.from_arrow(pa.DictionaryArray.from_arrays(
             pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(list(CATEGORIES)))).alias("category")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         if suffix == ".csv":
-            frame = pl.DataFrame({
-                "setl_id": claims.setl_id, "psn_no": claims.psn_no,
+            frame = pl.DataFrame({   # text cells neutralised against formula injection, as tuodi.io.write does
+                "setl_id": neutralise_column(claims.setl_id), "psn_no": neutralise_column(claims.psn_no),
                 "setl_date": pl.Series(claims.date, dtype=pl.Int32).cast(pl.Date).cast(pl.Utf8),
                 "category": category,
                 **{c: _yuan_text(v, m) for c, (v, m) in amounts.items()},
@@ -613,11 +612,6 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
             # strings go out as they came in, with no conversion to Arrow
             frame.write_parquet(tmp, compression="snappy", statistics=False)
             _arrow_schema(tmp, _SETTLEMENT_SCHEMA)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def person_count(claims: Claims) -> int:

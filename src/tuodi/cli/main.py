@@ -5,7 +5,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from tuodi.engine.explain import explain_settlement
 from tuodi.engine.settle import TIER_COLUMN, Notes
 from tuodi.io import (InputError, read_claims, read_identities, read_persons, read_stats,
                       write_settlements)
+from tuodi.io.atomic import OutputError
 from tuodi.policy import JURISDICTIONS, PolicyError, load_policy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -49,7 +50,7 @@ def guarded(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (InputError, PolicyError, Refusal) as e:
+        except (InputError, OutputError, PolicyError, Refusal) as e:
             fail(str(e))
         except typer.Exit:
             raise
@@ -58,6 +59,34 @@ def guarded(fn):
                 raise
             fail(f"internal error ({type(e).__name__}: {e}); set TUODI_DEBUG=1 for details", 3)
     return wrapper
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)          # follows symbolic links
+    except (OSError, ValueError):
+        return None                 # not there (yet): nothing to overwrite
+    return st.st_dev, st.st_ino     # the same for every hard link
+
+
+def refuse_overwriting_inputs(outputs: dict[str, Optional[Path]] | Iterable[tuple[str, Path]],
+                              inputs: dict[str, Optional[Path]]) -> None:
+    """Refuse (one line, nothing read or written) an output that is one of the inputs: the same
+    file under the same name, through a symbolic link or a hard link. Every command that writes
+    a file calls this with its options, e.g. ({"--out": out}, {"--persons": persons, …}); the
+    outputs may also be (option, path) pairs, several for one option."""
+    seen = {}
+    for option, path in inputs.items():
+        if path is not None and (key := _identity(path)) is not None:
+            seen.setdefault(key, (option, path))
+    for option, path in outputs.items() if isinstance(outputs, dict) else outputs:
+        if path is None:
+            continue
+        key = _identity(path)
+        if key in seen:
+            in_option, in_path = seen[key]
+            raise Refusal(f"{option} {path} is the input file {in_option} {in_path}: it would be "
+                          "overwritten; write the output to another file")
 
 
 def load_inputs(policy: str, persons: Path, identities: Optional[Path], claims: Path,
@@ -115,6 +144,8 @@ def settle(
     strict: bool = typer.Option(False, "--strict", help="an undefined rule is an error"),
 ) -> None:
     """Settle every claim: basic insurance → critical illness → assistance → tilted assistance."""
+    refuse_overwriting_inputs({"--out": out_path}, {"--persons": persons, "--identities": identities,
+                                                    "--claims": claims, "--stats": stats, "--overlay": overlay})
     if batch_commands.settle_columnar(policy, persons, identities, claims, out_path, stats, overlay, strict):
         return  # large inputs: the columnar path (tuodi.batch), the same results
     pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)

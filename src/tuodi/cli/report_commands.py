@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
-import tempfile
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional
@@ -15,11 +14,14 @@ from typing import Optional
 import typer
 
 from tuodi.cli.main import (ClaimsOpt, IdentitiesOpt, OverlayOpt, PersonsOpt, PolicyOpt, Refusal,
-                            StatsOpt, app, err, guarded, load_inputs, report_notes, run_settlement)
+                            StatsOpt, app, err, guarded, load_inputs, refuse_overwriting_inputs,
+                            report_notes, run_settlement)
 from tuodi.engine.model import Person
 from tuodi.engine.money import yuan
 from tuodi.io import (InputError, read_identities, read_persons, read_settlements, read_stats, read_table,
                       write_rows)
+from tuodi.io.atomic import atomic_folder
+from tuodi.io.safe import restore
 from tuodi.io.tables import parse_amount_fen
 from tuodi.policy import load_policy
 from tuodi.programs import ProgramNotes, evaluate_warnings, grants_for_year, subsidies_for_year
@@ -88,6 +90,8 @@ def subsidy(
     overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
 ) -> None:
     """Premium subsidy (资助参保) per person for a year: the largest share over the identities held."""
+    refuse_overwriting_inputs({"--out": out_path}, {"--persons": persons, "--identities": identities,
+                                                    "--overlay": overlay})
     year = _parse_year(year_text)
     contribution_fen = None
     if contribution is not None:
@@ -118,7 +122,7 @@ def _read_paid(path: Path, pol) -> set[tuple[str, str]]:
     known = {g.id for g in pol.model.grants}
     out = set()
     for i, row in t.rows():
-        values = {c: (row.get(c) or "").strip() for c in GRANT_COLUMNS}
+        values = {c: restore((row.get(c) or "").strip()) for c in GRANT_COLUMNS}
         for c in ("psn_no", "grant"):
             if not values[c]:
                 raise InputError(t.path, "empty, a value is required", i, c)
@@ -144,6 +148,8 @@ def grants(
     overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
 ) -> None:
     """One-off grants due in a year (e.g. 长治 大病关怀救助 5,000 yuan), once per person."""
+    refuse_overwriting_inputs({"--out": out_path}, {"--persons": persons, "--identities": identities,
+                                                    "--paid": paid, "--overlay": overlay})
     year = _parse_year(year_text)
     pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
     _check_year(pol, year)
@@ -168,49 +174,44 @@ def _check_folder(folder: Path) -> None:
         raise InputError(folder, "--split-by-department needs a folder, not a file")
 
 
-def _stage_departments(folder: Path, pol, alerts, contacts: dict[str, dict[str, str]]) -> tuple[Path, list[str]]:
-    """One CSV and one XLSX per department notified, written into a temporary folder beside
-    `folder` (removed again if any of them fails); `_place_departments` moves them into place."""
+def _stage_departments(tmp: Path, folder: Path, pol, alerts, contacts: dict[str, dict[str, str]],
+                       inputs: dict[str, Optional[Path]]) -> list[str]:
+    """One CSV and one XLSX per department notified, written into `tmp`, the temporary folder
+    beside `folder` (`_place_departments` moves them into place); refused before anything is
+    written when one of them would replace an input file."""
     from tuodi.dashboard.xlsx import Sheet, write_workbook
 
-    _check_folder(folder)
     rules = {r.id: r for r in pol.model.warnings}
     departments = list(dict.fromkeys(d for a in alerts for d in a.notify))
+    refuse_overwriting_inputs([("--split-by-department", folder / f"{dept}{ext}")
+                               for dept in departments for ext in (".csv", ".xlsx")], inputs)
     columns = ["psn_no", "year", "rule", "rule_name", "value", "threshold", *CONTACT_COLUMNS, "ref"]
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        for dept in departments:
-            rows = []
-            for a in alerts:
-                if dept not in a.notify:
-                    continue
-                contact = contacts.get(a.psn_no, {}) if a.contact else {}
-                rows.append({"psn_no": a.psn_no, "year": str(a.year), "rule": a.rule,
-                             "rule_name": rules[a.rule].name, "value": yuan(a.value),
-                             "threshold": yuan(a.threshold),
-                             **{c: contact.get(c, "") for c in CONTACT_COLUMNS},
-                             "ref": pol.cite(rules[a.rule].contact_ref or rules[a.rule].ref)})
-            write_rows(tmp / f"{dept}.csv", columns, rows)
-            write_workbook(tmp / f"{dept}.xlsx", [Sheet(
-                dept, columns, [[Decimal(r[c]) if c in ("value", "threshold") else r[c] for c in columns]
-                                for r in rows], formats={"value": "#,##0.00", "threshold": "#,##0.00"})])
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return tmp, departments
+    for dept in departments:
+        rows = []
+        for a in alerts:
+            if dept not in a.notify:
+                continue
+            contact = contacts.get(a.psn_no, {}) if a.contact else {}
+            rows.append({"psn_no": a.psn_no, "year": str(a.year), "rule": a.rule,
+                         "rule_name": rules[a.rule].name, "value": yuan(a.value),
+                         "threshold": yuan(a.threshold),
+                         **{c: contact.get(c, "") for c in CONTACT_COLUMNS},
+                         "ref": pol.cite(rules[a.rule].contact_ref or rules[a.rule].ref)})
+        write_rows(tmp / f"{dept}.csv", columns, rows, amount_columns=("value", "threshold"))
+        write_workbook(tmp / f"{dept}.xlsx", [Sheet(
+            dept, columns, [[Decimal(r[c]) if c in ("value", "threshold") else r[c] for c in columns]
+                            for r in rows], formats={"value": "#,##0.00", "threshold": "#,##0.00"})])
+    return departments
 
 
 def _place_departments(tmp: Path, folder: Path) -> None:
     """Move the staged department files into `folder`: the whole temporary folder is renamed
     when `folder` does not exist yet, else each file replaces its namesake (os.replace)."""
-    try:
-        if not folder.exists():
-            os.replace(tmp, folder)
-            return
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, folder / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if not folder.exists():
+        os.replace(tmp, folder)
+        return
+    for f in sorted(tmp.iterdir()):
+        os.replace(f, folder / f.name)
 
 
 @app.command()
@@ -223,6 +224,9 @@ def warn(
                                          help="folder: one CSV and one XLSX per department notified"),
 ) -> None:
     """Early warnings (双预警): persons whose yearly figures cross a rule's line, and who is told."""
+    inputs = {"--persons": persons, "--identities": identities, "--claims": claims, "--stats": stats,
+              "--overlay": overlay}
+    refuse_overwriting_inputs({"--out": out_path}, inputs)
     if split is not None:
         _check_folder(split)
     pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
@@ -236,24 +240,23 @@ def warn(
             notes.add("warnings", "risk_levels", None, f"levels named but not quantified ({pol.short_cite(levels.ref)})")
     _program_notes(pol.id, notes, strict, "not evaluated")
     contacts = _contacts(psn) if split is not None else {}
-    # Nothing is written when the run fails (CONTRACT.md): the department files are staged first,
-    # then --out is written (atomically), and only then are the department files moved into place.
-    staged, departments = _stage_departments(split, pol, alerts, contacts) if split is not None else (None, [])
-    try:
+    # Nothing is written when the run fails (CONTRACT.md): the department files are staged first
+    # (in a temporary folder, removed if anything fails), then --out is written (atomically), and
+    # only then are the department files moved into place.
+    departments: list[str] = []
+    with atomic_folder(split) if split is not None else nullcontext() as staged:
+        if split is not None:
+            departments = _stage_departments(staged, split, pol, alerts, contacts, inputs)
         write_rows(out_path, WARNING_COLUMNS, (
             {"psn_no": a.psn_no, "year": str(a.year), "rule": a.rule, "value": yuan(a.value),
              "threshold": yuan(a.threshold),
              "notify": ";".join(a.notify)} for a in alerts), amount_columns=("value", "threshold"))
-    except BaseException:
-        if staged is not None:
-            shutil.rmtree(staged, ignore_errors=True)
-        raise
-    if staged is not None:
-        try:
-            _place_departments(staged, split)
-        except BaseException:
-            out_path.unlink(missing_ok=True)
-            raise
+        if split is not None:
+            try:
+                _place_departments(staged, split)
+            except BaseException:
+                out_path.unlink(missing_ok=True)
+                raise
     where = f" and {len(departments)} department file pair(s) in {split}" if split is not None else ""
     err.print(f"tuodi: {len(alerts)} warning(s) for {len({a.psn_no for a in alerts})} person(s) under "
               f"{pol.id}; wrote {out_path}{where}", markup=False)
@@ -288,6 +291,9 @@ def report(
         raise Refusal("report: give either --settlements (output of settle) or --claims (settled on the fly)")
     if xlsx is None and html is None:
         raise Refusal("report: give --xlsx F, --html F or both")
+    refuse_overwriting_inputs({"--xlsx": xlsx, "--html": html},
+                              {"--persons": persons, "--identities": identities, "--settlements": settlements,
+                               "--claims": claims, "--stats": stats, "--overlay": overlay})
     _check_out(xlsx, ".xlsx", "--xlsx")
     _check_out(html, ".html", "--html")
     if claims is not None:

@@ -3,8 +3,6 @@ to anything outside the file (a Content-Security-Policy forbids it), so an offic
 offline as it is."""
 from __future__ import annotations
 
-import os
-import tempfile
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 from tuodi.dashboard.charts import rate_lines, stacked_bars
 from tuodi.dashboard.tables import FUND_LABELS, MONEY, Group, Report, category_label
 from tuodi.dashboard.workbook import GROUP_COLUMNS, HEADERS_ZH
+from tuodi.io.atomic import atomic_output
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222}
@@ -131,13 +130,7 @@ seeds do not quantify) is counted apart, never guessed.</li>{notes}</ul>
 
 def write_report_html(path: str | Path, report: Report) -> None:
     """Write the page atomically (a temporary file beside it, renamed when complete)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(render_html(report))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    page = render_html(report)
+    with atomic_output(Path(path)) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(page)

@@ -2,11 +2,11 @@
 rates as percentages), bold frozen header, written atomically like every Tuodi output.
 
 Amounts are written as the Decimal they are (openpyxl stores its digits), never through a float:
-the sheet holds exactly the yuan and fen of the CSV files."""
+the sheet holds exactly the yuan and fen of the CSV files. Text is never a formula: openpyxl
+would store a string beginning with `=` as one, so every text cell is neutralised first
+(`tuodi.io.safe`, OWASP's CSV-injection guidance, the same for CSV and XLSX)."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +15,9 @@ from typing import Any, Sequence
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from tuodi.io.atomic import atomic_output
+from tuodi.io.safe import neutralise
 
 AMOUNT_FORMAT = "#,##0.00"
 RATE_FORMAT = "0.00%"
@@ -31,6 +34,11 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
 
 
+def _cell(value: Any) -> Any:
+    """A text value as a cell that is text, never a formula; other values as they are."""
+    return neutralise(value) if isinstance(value, str) else value
+
+
 def build_workbook(sheets: Sequence[Sheet]) -> Workbook:
     """The workbook of the sheets, in memory. A Decimal in a column without a format of its own
     is an amount: two decimals (AMOUNT_FORMAT)."""
@@ -43,7 +51,7 @@ def build_workbook(sheets: Sequence[Sheet]) -> Workbook:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
         for row in sheet.rows:
-            ws.append(list(row))
+            ws.append([_cell(v) for v in row])
         for j, col in enumerate(sheet.columns, start=1):
             fmt = sheet.formats.get(col)
             letter = get_column_letter(j)
@@ -57,7 +65,7 @@ def build_workbook(sheets: Sequence[Sheet]) -> Workbook:
         if sheet.notes:
             ws.append([])
             for note in sheet.notes:
-                ws.append([note])
+                ws.append([_cell(note)])
     return wb
 
 
@@ -69,12 +77,5 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> None:
     if not path.parent.exists():
         raise ValueError(f"{path}: the folder {path.parent} does not exist")
     wb = build_workbook(sheets)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -1,10 +1,12 @@
 """Reading a settlements file (the output of `tuodi settle`, CONTRACT.md settlements file) back,
-with the same refusals as the input files: file, row and column, and the same parsers."""
+with the same refusals as the input files: file, row and column, and the same parsers. Text cells
+Tuodi quoted against formula injection (`tuodi.io.safe`) are read as they were before."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from tuodi.engine.model import Person, Settlement
+from tuodi.io.safe import restore
 from tuodi.io.tables import InputError, _cell, parse_amount_fen, parse_date, read_table
 from tuodi.io.write import SETTLEMENT_COLUMNS
 from tuodi.policy.schema import CATEGORY_NAMES
@@ -37,11 +39,11 @@ def read_settlements(path: str | Path, persons: dict[str, Person]) -> list[Settl
         def cell(column, parse, required=False):
             return _cell(t, i, column, row.get(column), parse, required=required)
 
-        setl_id = cell("setl_id", str, True)
+        setl_id = cell("setl_id", restore, True)
         if setl_id in seen:
             raise InputError(t.path, f"duplicate setl_id {setl_id!r}", i, "setl_id")
         seen.add(setl_id)
-        psn_no = cell("psn_no", str, True)
+        psn_no = cell("psn_no", restore, True)
         if psn_no not in persons:
             raise InputError(t.path, f"unknown person {psn_no!r} (not in the persons file)", i, "psn_no")
         s = Settlement(

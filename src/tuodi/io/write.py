@@ -1,10 +1,9 @@
-"""Writing result files atomically: a temporary file beside the target, renamed when complete,
-so a failed run never leaves a partial `--out`."""
+"""Writing result files atomically (`tuodi.io.atomic`: complete or absent, nothing left behind),
+with every text cell of a CSV neutralised against formula injection (`tuodi.io.safe`)."""
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -14,6 +13,8 @@ import pyarrow.parquet as pq
 
 from tuodi.engine.model import Settlement
 from tuodi.engine.money import yuan
+from tuodi.io.atomic import atomic_output
+from tuodi.io.safe import neutralise
 from tuodi.io.tables import InputError
 
 SETTLEMENT_COLUMNS = ["setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt",
@@ -51,15 +52,17 @@ def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str
     """
     path = check_out_path(path)
     suffix = path.suffix.lower()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
+    with atomic_output(path) as tmp:
         if suffix == ".csv":
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            # a text cell a spreadsheet would run as a formula is quoted; the amounts and dates
+            # Tuodi formats are numbers (a refund may begin with '-') and go out as they are
+            text = [c for c in columns if c not in amount_columns and c not in date_columns]
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
                 w = csv.DictWriter(f, fieldnames=list(columns))
                 w.writeheader()
-                w.writerows(rows)
+                for row in rows:
+                    w.writerow({**row, **{c: neutralise(row[c]) for c in text}})
         else:
-            os.close(fd)
             rows = list(rows)
             arrays, fields = [], []
             for c in columns:
@@ -69,18 +72,12 @@ def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str
                     values = [None if v is None else Decimal(v) for v in values]
                 elif c in date_columns:
                     typ = pa.date32()
-                    import datetime as dt
                     values = [None if v is None else dt.date.fromisoformat(v) for v in values]
                 else:
                     typ = pa.string()
                 arrays.append(pa.array(values, type=typ))
                 fields.append(pa.field(c, typ))
             pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_settlements(path: str | Path, settlements: Iterable[Settlement]) -> None:
