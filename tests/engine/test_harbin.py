@@ -250,8 +250,8 @@ def test_harbin_tilt_requires_exceeding_half_income(settle):
         claim("T1", "2023-03-01", 71000, 10000, 0),   # r2 = 61000
         claim("T2", "2023-03-02", 5, 0, 0),           # r2 = 5
     ], identities=[("P1", "near_dibao", "", "")], stats=INCOME)
-    # T1: maf = (61000-3500)*0.8 = 46000; r3 = 15000, not over 15000 -> tilt 0
-    check(run, "T1", maf_pay=46000, tilt_pay=0)
+    # T1: maf = (61000-3500)*0.8 = 46000; r3 = 15000, not over 15000 -> nothing due on T1
+    check(run, "T1", maf_pay=46000)
     # T2: maf cum (61005-3500)*0.8 = 46004 -> 4; T2's r3 = 5-4 = 1;
     #     r3 cum 15001 > 15000 -> 15001*0.5 = 7500.50 due: T2 takes its own 1, T1 the rest 7499.50
     #     (CONTRACT.md, No claim is paid beyond its own cost)
