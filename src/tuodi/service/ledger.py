@@ -4,8 +4,9 @@ Every stored claim's net amounts are exactly the engine's amounts for that claim
 person's current identities and their claims of the year in settlement order (`setl_date`, then
 arrival). A settle locks the person, re-runs the pure engine on their claims of the year with the
 new claim in its place, and pays the new claim the engine's amounts for it. Whenever that run
-moves another claim's amounts — the new claim is dated before claims that already arrived — and
-likewise on a reversal (冲正) or when an identity is added or ended, each moved claim gets an
+moves another claim's amounts — the new claim is dated before claims that already arrived, or it
+raises the year's entitlement by more than its own cost can take, so that the rest goes to earlier
+claims (CONTRACT.md, No claim is paid beyond its own cost) — and likewise on a reversal (冲正) or when an identity is added or ended, each moved claim gets an
 adjustment to the engine's amount (追回 when it falls, 补付 when it rises). The response lists the
 adjustments the request caused. So the year always adds up to what `tuodi settle` computes on the
 same claims, and no claim carries another's clawback.
@@ -132,7 +133,14 @@ def _explanation(rules: Rules, engine_row: Settlement, med_type: str, listed: li
     text = explain_settlement(engine_row, rules.policy, med_type)
     if not listed:
         return text
-    lines = [text, "  本次结算日期早于本年已结算的结算: 按结算日期重算本年, 调整 (补付为正, 追回为负):"]
+    day = engine_row.setl_date.isoformat()
+    lines = [text]
+    if any(a["setl_date"] > day for a in listed):
+        lines.append("  本次结算日期早于本年已结算的结算: 按结算日期重算本年")
+    if any(a["setl_date"] <= day for a in listed):
+        lines.append("  本次结算使本年应付的增加超过本次结算自身的费用: 余额补付本年此前的结算, 各以其剩余基数为限"
+                     " (CONTRACT.md: No claim is paid beyond its own cost)")
+    lines.append("  本年其他结算的调整 (补付为正, 追回为负):")
     for a in listed:
         moved = "   ".join(f"{c} {a[c] or '空'}" for c in PAID if a[c] != "0.00")
         lines.append(f"      {a['setl_id']} ({a['setl_date']}): {moved}")
