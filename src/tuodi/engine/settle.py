@@ -9,7 +9,7 @@ order given, through three tiers after basic insurance (基本医保, given by t
 
 A tier keeps, for each *candidate* (the general rule, or one identity of the person with the rule
 its category follows), the yearly base of the claims eligible for it. On a claim its entitlement is
-the largest F(base) over the candidates valid for that claim (就高不就低), and it pays
+the largest F(base) over the candidates valid for that claim (就高不就低), and it is due
 `max(0, entitlement - paid so far this year)`, so a person is never paid twice and the claims of a
 year always add up to the yearly amount, however they are split (Changzhi's annual
 reconciliation, 扣减已按次支付, is this very subtraction).
