@@ -51,6 +51,12 @@ def test_a_crossing_settlement_tops_up_the_earlier_claim(service):
     assert [(x["cause"], x["setl_id"], x["tilt_pay"]) for x in a["adjustments"]] == [("settlement", "B", "7060.00")]
     assert service.year("K1", 2023)["totals"]["tilt_pay"] == "10060.00"
 
+    # reversing B (冲正) takes the year back under the line: A's top-up is clawed back (追回)
+    r = service.client.post("/v1/settlements/B/reversal", json={"reason": "test"}, headers=service.h("insurance_office"))
+    assert r.status_code == 200, r.text
+    assert [(x["setl_id"], x["tilt_pay"]) for x in r.json()["adjustments"]] == [("A", "-7060.00")]
+    assert get(service, "A")["net"]["tilt_pay"] == "0.00"
+
 
 def test_an_identity_back_dated_over_a_capped_year(service):
     """An 因病致贫 identity recorded after four claims were settled without one (maf and tilt 0),
