@@ -87,11 +87,11 @@ class Step:
     #: annual amount less what the tier already paid: what the claim would take with room enough
     due: int | None = None
     #: the part of `due` past this claim's own base, given to earlier claims: (setl_id, fen)
-    passed_on: list[tuple[str, int]] = field(default_factory=list)
+    passed_on: tuple[tuple[str, int], ...] = ()
     #: the part of `due` no claim of the year had room for (a later claim may still take it)
     unplaced: int = 0
     #: what later claims of the year gave this claim (补付 under the own-cost rule): (setl_id, fen)
-    top_ups: list[tuple[str, int]] = field(default_factory=list)
+    top_ups: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(slots=True)

@@ -184,7 +184,7 @@ class _Tier:
             self.open.append(i)
         return amount, step, category
 
-    def _pass_on(self, claim: Claim, rest: int) -> tuple[list[tuple[str, int]], int]:
+    def _pass_on(self, claim: Claim, rest: int) -> tuple[tuple[tuple[str, int], ...], int]:
         """Give `rest` to the earlier claims with room, the most recent first, each up to its
         remaining base; returns what each got and what none had room for."""
         passed = []
@@ -194,12 +194,12 @@ class _Tier:
             take = min(rest, left)
             self.amounts[j] += take  # type: ignore[operator]
             self.steps[j].amount += take  # type: ignore[operator]
-            self.steps[j].top_ups.append((claim.setl_id, take))
+            self.steps[j].top_ups += ((claim.setl_id, take),)
             passed.append((self.ids[j], take))
             rest -= take
             if take == left:
                 self.open.pop()
-        return passed, rest
+        return tuple(passed), rest
 
     def _settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
                 given: int | None) -> tuple[int | None, Step, str | None, bool]:
@@ -269,7 +269,7 @@ class _Tier:
         # no claim is paid beyond its own cost: the claim takes up to its base, earlier claims the
         # rest (the base is known here: an empty one has made the claim undefined above)
         amount = min(due, max(0, base))  # type: ignore[type-var]
-        passed, unplaced = self._pass_on(claim, due - amount)
+        passed, unplaced = self._pass_on(claim, due - amount) if due > amount else ((), 0)
         self.paid = paid_before + due - unplaced  # type: ignore[operator]
         step = Step(
             self.name, amount, rule_id=cand.rule.id, rule_name=cand.rule.name, category=cand.category,
