@@ -72,7 +72,8 @@ def _own_cost(step: Step) -> list[str]:
             given = ", ".join(f"{sid} {yuan(a)}" for sid, a in step.passed_on)
             lines.append(f"      余额补付本年此前的结算 (由近及远, 各以其剩余基数为限): {given}")
         if step.unplaced:
-            lines.append(f"      {yuan(step.unplaced)} 无结算可容纳, 未支付 (本年以后的结算可再支付)")
+            lines.append(f"      {yuan(step.unplaced)} 本年此前的结算均无剩余基数可容纳 (给定的金额不再追加), 未支付; "
+                         "本年以后的结算可再支付")
     if step.top_ups:
         got = ", ".join(f"{sid} +{yuan(a)}" for sid, a in step.top_ups)
         lines.append(f"      后续结算使年度应付增加, 补付本结算: {got}; 本结算合计 {yuan(step.amount)}")
