@@ -82,3 +82,8 @@ def test_columnar_equals_engine_on_a_larger_harbin_population(tmp_path):
     assert any(st.tier == "assistance" and st.category and c.setl_date < begins.get((c.psn_no, st.category), c.setl_date)
                for c, st in steps)                                                              # look-back window
     assert any(c.hifmi_pay is not None for c, _ in steps)                                       # given hifmi
+    # no claim is paid beyond its own cost: rises passed on to earlier claims, in both tiers where
+    # they occur (tilt crossings; critical illness catching up on given amounts), and left unpaid
+    assert any(st.tier == "tilt" and len(st.passed_on) > 1 for _, st in steps)
+    assert any(st.tier == "critical_illness" and st.passed_on for _, st in steps)
+    assert any(st.unplaced for _, st in steps)

@@ -78,3 +78,20 @@ def test_failed_run_leaves_an_existing_output_untouched(tmp_path):
     assert r.exit_code != 0 and "unknown person 'Q001'" in r.stderr
     assert out.read_text(encoding="utf-8") == "previous results\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]     # no temporary file left behind
+
+
+def test_sample_data_has_no_negative_patient_share(tmp_path):
+    """CONTRACT.md, No claim is paid beyond its own cost; issue 21: sample person H007 (因病致贫, income
+    40,000 so the 2023 tilt line is 20,000) crosses the line on HB23-0013, whose own r3 is 5,250.
+      HB23-0012: r1 100000 -> hifmi 63700 (黑医保发〔2021〕41号 二1); r2 36300 -> maf (36300-8900)*0.7 = 19180
+                 (哈政办规〔2022〕16号 三(二)1); r3 17120 <= 20000
+      HB23-0013: r1 70000 -> hifmi F(170000) - 63700 = 116200 - 63700 = 52500; r2 17500 -> maf
+                 (53800-8900)*0.7 - 19180 = 12250; r3 5250; yearly r3 22370 > 20000 -> 11185 due (三(二)2):
+                 HB23-0013 takes 5250, HB23-0012 the other 5935"""
+    out = tmp_path / "s.csv"
+    r = CliRunner().invoke(app, ["settle", *_args("harbin"), "--out", str(out)])
+    assert r.exit_code == 0, r.stderr
+    rows = {row["setl_id"]: row for row in csv.DictReader(open(out, encoding="utf-8-sig"))}
+    assert all(Decimal(row["psn_part_amt"]) >= 0 for row in rows.values() if row["psn_part_amt"])
+    assert (rows["HB23-0012"]["tilt_pay"], rows["HB23-0012"]["psn_part_amt"]) == ("5935.00", "11185.00")
+    assert (rows["HB23-0013"]["tilt_pay"], rows["HB23-0013"]["psn_part_amt"]) == ("5250.00", "0.00")

@@ -227,17 +227,21 @@ def test_harbin_illness_poverty_lookback_12_months(settle):
 
 def test_harbin_tilt_pays_half_of_whole_base_once_over_half_income(settle):
     """哈政办规〔2022〕16号 三(二)2: once the yearly r3 of referred in-province claims exceeds 50% of last
-    year's per-capita disposable income, 按50%比例对三重制度综合保障后政策范围内个人自付费用 (the whole of it)."""
+    year's per-capita disposable income, 按50%比例对三重制度综合保障后政策范围内个人自付费用 (the whole of it).
+    CONTRACT.md, No claim is paid beyond its own cost: the crossing claim takes up to its own r3,
+    the earlier claim the rest."""
     run = settle(POLICY, RESIDENT, [
         claim("T1", "2023-03-01", 63500, 10000, 0, fulamt_ownpay_amt=0),     # r2 = 53500
         claim("T2", "2023-06-01", 18000, 2000, 0, fulamt_ownpay_amt=6000),   # inscp 12000, r2 = 10000
     ], identities=[("P1", "near_dibao", "", "")], stats=INCOME)
-    # T1: maf = (53500-3500)*0.8 = 40000; r3 = 13500 <= 30000*0.5 = 15000 -> tilt 0
-    check(run, "T1", maf_pay=40000, tilt_pay=0)
-    # T2: r2 cum 63500 -> maf (63500-3500)*0.8 = 48000, 48000-40000 = 8000
-    #     r3 cum = 63500-48000 = 15500 > 15000 -> tilt 15500*0.5 = 7750
-    #     fund = 2000+0+8000+7750 = 17750; psn = 18000-17750 = 250
-    check(run, "T2", maf_pay=8000, tilt_pay=7750, fund_pay_sumamt=17750, psn_part_amt=250)
+    # T1: maf = (53500-3500)*0.8 = 40000; r3 = 13500 <= 30000*0.5 = 15000 -> nothing due on T1
+    # T2: r2 cum 63500 -> maf (63500-3500)*0.8 = 48000, 48000-40000 = 8000; T2's r3 = 10000-8000 = 2000
+    #     r3 cum = 13500+2000 = 15500 > 15000 -> yearly tilt 15500*0.5 = 7750, due 7750 on T2:
+    #     T2 takes its own r3 2000, T1 the rest 5750 (room 13500)
+    check(run, "T1", maf_pay=40000, tilt_pay=5750,
+          fund_pay_sumamt=55750, psn_part_amt=7750)            # 10000+0+40000+5750; 63500-55750
+    check(run, "T2", maf_pay=8000, tilt_pay=2000,
+          fund_pay_sumamt=12000, psn_part_amt=6000)            # 2000+0+8000+2000; 18000-12000 (the 全自费 6000)
 
 
 def test_harbin_tilt_requires_exceeding_half_income(settle):
@@ -246,10 +250,13 @@ def test_harbin_tilt_requires_exceeding_half_income(settle):
         claim("T1", "2023-03-01", 71000, 10000, 0),   # r2 = 61000
         claim("T2", "2023-03-02", 5, 0, 0),           # r2 = 5
     ], identities=[("P1", "near_dibao", "", "")], stats=INCOME)
-    # T1: maf = (61000-3500)*0.8 = 46000; r3 = 15000, not over 15000 -> tilt 0
-    check(run, "T1", maf_pay=46000, tilt_pay=0)
-    # T2: maf cum (61005-3500)*0.8 = 46004 -> 4; r3 cum 15001 > 15000 -> 15001*0.5 = 7500.50
-    check(run, "T2", maf_pay=4, tilt_pay="7500.50")
+    # T1: maf = (61000-3500)*0.8 = 46000; r3 = 15000, not over 15000 -> nothing due on T1
+    check(run, "T1", maf_pay=46000)
+    # T2: maf cum (61005-3500)*0.8 = 46004 -> 4; T2's r3 = 5-4 = 1;
+    #     r3 cum 15001 > 15000 -> 15001*0.5 = 7500.50 due: T2 takes its own 1, T1 the rest 7499.50
+    #     (CONTRACT.md, No claim is paid beyond its own cost)
+    check(run, "T2", maf_pay=4, tilt_pay=1, psn_part_amt=0)
+    check(run, "T1", tilt_pay="7499.50", psn_part_amt="7500.50")   # 71000-10000-0-46000-7499.50
 
 
 def test_harbin_tilt_cap_20000(settle):

@@ -3,9 +3,10 @@ Harbin (哈政办规〔2022〕16号 + 黑医保发〔2021〕41号 二1) and Qing
 
 - the claims of one person-year add up to the same yearly totals whatever their order and however
   one claim is split into two;
-- no tier pays more than its base: hifmi <= r1 and maf <= r2 on every claim; the tilt paid so far
-  in the year never exceeds the r3 so far (倾斜救助 pays on the whole yearly r3, so one claim's
-  tilt may exceed that claim's own r3);
+- no claim is paid beyond its own cost (CONTRACT.md, Settlement rules): every payment is at most
+  its claim's own base for the tier, hifmi <= r1, maf <= r2, tilt <= r3 — also when 倾斜救助 turns
+  on for the whole yearly r3, and when a critical-illness amount catches up on given ones — so no
+  psn_part_amt is below 0; on both settlement paths;
 - fund_pay_sumamt + psn_part_amt = medfee_sumamt on every row (or both are empty).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -78,11 +80,13 @@ def totals(run):
 
 
 def assert_within_bases(run):
-    """hifmi <= r1, maf <= r2 per claim; cumulative tilt <= cumulative r3 (rows are in date order)."""
+    """Every payment is at most its own claim's base: hifmi <= r1, maf <= r2, tilt <= r3; and no
+    psn_part_amt is below 0 (CONTRACT.md, No claim is paid beyond its own cost)."""
     assert run.exit_code == 0, run.stderr
-    cum_tilt, cum_r3 = D(0), D(0)
     for r in run.rows:
         sid = r["setl_id"]
+        psn = run.amount(sid, "psn_part_amt")
+        assert psn is None or psn >= 0, (sid, psn)
         r1 = run.amount(sid, "inscp_scp_amt") - run.amount(sid, "hifp_pay")
         hifmi, maf, tilt = (run.amount(sid, c) for c in TIERS)
         assert hifmi is None or D(0) <= hifmi <= r1, (sid, hifmi, r1)
@@ -90,12 +94,10 @@ def assert_within_bases(run):
             continue
         r2 = r1 - hifmi
         assert maf is None or D(0) <= maf <= r2, (sid, maf, r2)
-        if maf is None or tilt is None:
+        if maf is None:
             continue
-        assert tilt >= 0
-        cum_tilt += tilt
-        cum_r3 += r2 - maf
-        assert cum_tilt <= cum_r3, (sid, cum_tilt, cum_r3)
+        r3 = r2 - maf
+        assert tilt is None or D(0) <= tilt <= r3, (sid, tilt, r3)
 
 
 def assert_fund_adds_up(run):
@@ -152,9 +154,50 @@ def test_harbin_yearly_totals_do_not_depend_on_splitting_a_claim(settle, amounts
 @SETTINGS
 @given(amounts=claim_lists)
 def test_harbin_no_tier_pays_more_than_its_base(settle, amounts):
-    """CONTRACT.md Bases: hifmi <= r1, maf <= r2, tilt (cumulative) <= r3 (cumulative)."""
+    """CONTRACT.md Bases and No claim is paid beyond its own cost: hifmi <= r1, maf <= r2,
+    tilt <= r3 on every claim, and psn_part_amt >= 0."""
     run = settle(claims=rows_for(with_hifp(amounts)), **HARBIN)
     assert_within_bases(run)
+
+
+# Each claim: (inscp_scp_amt, fulamt_ownpay_amt, hifp share in %, med_type, given hifmi_pay as a
+# share of r1 in %, or None: computed). Given amounts below the schedule make a later computed
+# claim catch up; 因病致贫 (8,900 / 70%) leaves r3 large enough for 倾斜救助 to cross.
+given_amounts = st.tuples(
+    st.one_of(st.integers(min_value=0, max_value=15_000_000),
+              st.integers(min_value=500_000, max_value=4_000_000)),   # 5,000-40,000: crossings
+    st.integers(min_value=0, max_value=500_000),
+    st.integers(min_value=0, max_value=90),
+    st.sampled_from(["inpatient", "inpatient", "chronic", "outpatient"]),
+    st.one_of(st.none(), st.just(0), st.integers(min_value=0, max_value=60)),
+)
+
+
+def rows_with_given(amounts):
+    rows = rows_for([(a, f, a * s // 100, m) for a, f, s, m, _ in amounts])
+    for row, (inscp, _f, share, _m, given) in zip(rows, amounts):
+        if given is not None:
+            row["hifmi_pay"] = yuan((inscp - inscp * share // 100) * given // 100)
+    return rows
+
+
+@pytest.fixture(params=["engine", "columnar"])
+def path(request, monkeypatch):
+    monkeypatch.setenv("TUODI_SETTLE", request.param)
+    return request.param
+
+
+@SETTINGS
+@given(amounts=st.lists(given_amounts, min_size=2, max_size=5),
+       category=st.sampled_from(["illness_poverty", "near_dibao", "orphan"]))
+def test_harbin_no_payment_beyond_its_claims_base_on_either_path(settle, path, amounts, category):
+    """CONTRACT.md, No claim is paid beyond its own cost: on every claim hifmi <= r1, maf <= r2,
+    tilt <= r3 and psn_part_amt >= 0, whatever the tilt crossing (哈政办规〔2022〕16号 三(二)2) and
+    however given and computed hifmi_pay mix (黑医保发〔2021〕41号 二1); on both paths."""
+    run = settle(policy="harbin", persons=[("P1", "390")], identities=[("P1", category, "", "")],
+                 stats=INCOME, claims=rows_with_given(amounts))
+    assert_within_bases(run)
+    assert_fund_adds_up(run)
 
 
 @SETTINGS

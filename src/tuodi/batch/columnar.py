@@ -15,8 +15,10 @@ How (one person-year is a *group*):
   is worked out for all claims at once (`_Holds`: identity rows joined to claims by person).
 - **Tiers.** Each tier is then one compiled pass over the sorted claims
   (`kernels.settle_tier`): per group, each candidate slot keeps its yearly base and whether an
-  empty base poisoned it, and each claim pays max(0, best entitlement - paid) or is left
-  undefined, exactly as the engine's loop. Critical illness runs on r1 = inscp - hifp, assistance
+  empty base poisoned it, and each claim is due max(0, best entitlement - paid) or is left
+  undefined, exactly as the engine's loop; it takes the due up to its own base and passes the
+  rest to the group's earlier claims with room, the most recent first (a stack of them: each
+  claim is pushed and popped once, so a pass stays linear). Critical illness runs on r1 = inscp - hifp, assistance
   on r2 = r1 - hifmi, tilt on r3 = r2 - maf, as whole-column differences.
 - **Threads.** From `PARALLEL_FROM` claims the sorted claims are cut at a person boundary and the
   two halves settled on two threads (the kernels release the GIL), each putting its results back

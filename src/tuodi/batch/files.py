@@ -275,11 +275,12 @@ def _person_row(path: Path, f: pl.DataFrame, i: int) -> None:
     earlier = _text(f.head(i), "psn_no")
     if (earlier == psn_no).any():
         raise InputError(path, f"duplicate psn_no {psn_no!r}", r, "psn_no")
-    if "certno" in f.columns:
-        _cell(t, r, "certno", _raw(f, "certno", i), parse_certno)
+    # in `tuodi.io.tables.read_persons`' order, so a row with two bad cells names the same one
     _cell(t, r, "insutype", _raw(f, "insutype", i), parse_insutype, default="390")
     _cell(t, r, "brdy", _raw(f, "brdy", i), parse_date)
     _cell(t, r, "late_stage_major_disease", _raw(f, "late_stage_major_disease", i), parse_bool, default=False)
+    if "certno" in f.columns:
+        _cell(t, r, "certno", _raw(f, "certno", i), parse_certno)
     raise Unusual(f"{path} row {r}")
 
 

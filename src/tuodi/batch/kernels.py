@@ -90,11 +90,15 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
     otherwise, and when idle (not counting the claim, or neither covering nor naming the
     med_type), its entitlement is F(yearly base).
 
-    Per claim, as the engine's `_settle_tier`: a given amount is paid as given; otherwise, when an
+    Per claim, as the engine's `_Tier.settle`: a given amount is paid as given; otherwise, when an
     active candidate covers the claim or leaves it undefined, it is undefined if any does or if an
-    earlier claim of the year was, and else pays max(0, best entitlement - paid). Writes into the
-    arrays given: amount, undefined, category (-1 none), the candidate named (-1 none) and the
-    undefined kind (2 also when only an earlier claim was undefined)."""
+    earlier claim of the year was, and else is due max(0, best entitlement - paid). No claim is paid
+    beyond its own cost: the claim takes min(due, its base), and the rest goes to the earlier
+    claims of the group that this pass computed and that still have room (`open`, a stack: the most
+    recent on top), each up to its base less its amount; what none has room for stays unpaid, and
+    `paid` counts what was placed. Writes into the arrays given (earlier claims' amounts too):
+    amount, undefined, category (-1 none), the candidate named (-1 none) and the undefined kind
+    (2 also when only an earlier claim was undefined)."""
     n = len(prof)
     width = table.shape[1]
     amount[:] = 0
@@ -106,12 +110,15 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
     poisoned = np.zeros(width, dtype=np.bool_)
     paid = 0
     earlier_undefined = False
+    open_ = np.empty(n, dtype=np.int64)   # claims of the group with room left, oldest first
+    top = 0
     for k in range(n):
         if first[k]:
             cum[:] = 0
             poisoned[:] = False
             paid = 0
             earlier_undefined = False
+            top = 0
         p = prof[k]
         m = med[k]
         not_excluded = not (exclude_unreferred and out_of_area[k] and not referred[k])
@@ -169,9 +176,26 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
                 kind_out[k] = undef_kind
         elif settles and best_slot >= 0:
             slot = best_slot
+            room = base[k] if base[k] > 0 else 0
             if best_ent > paid:
-                amount[k] = best_ent - paid
-                paid = best_ent
+                due = best_ent - paid
+                own = due if due < room else room
+                amount[k] = own
+                rest = due - own
+                while rest > 0 and top > 0:   # the rise past this claim's own cost (own-cost rule)
+                    j = open_[top - 1]
+                    left = base[j] - amount[j]
+                    if rest < left:
+                        amount[j] += rest
+                        rest = 0
+                    else:
+                        amount[j] += left
+                        rest -= left
+                        top -= 1
+                paid = best_ent - rest
+            if room > amount[k]:
+                open_[top] = k
+                top += 1
         else:
             slot = first_active
         c = table[p, slot]

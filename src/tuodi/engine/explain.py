@@ -48,15 +48,35 @@ def explain_step(step: Step, policy: Policy) -> list[str]:
     )
     if step.trigger_line is not None:
         lines.append(f"      启动线 {yuan(step.trigger_line)} (年度累计须超过此线)")
-    lines.append(
-        f"      年度应付 {yuan(step.annual_amount)} − 本年已付 {yuan(step.paid_before)} = {yuan(step.amount)}"
-    )
+    due = step.amount if step.due is None else step.due
+    lines.append(f"      年度应付 {yuan(step.annual_amount)} − 本年已付 {yuan(step.paid_before)} = {yuan(due)}")
+    lines += _own_cost(step)
     if step.note:
         lines.append(f"      注: {step.note}")
     dates = sorted(set(step.value_dates))
     lines.append(f"      依据 (取值生效日 {', '.join(d.isoformat() for d in dates)}):")
     for ref in step.refs:
         lines.append(f"        - {policy.cite(ref)}")
+    return lines
+
+
+def _own_cost(step: Step) -> list[str]:
+    """The own-cost rule on this step (CONTRACT.md, No claim is paid beyond its own cost): what
+    passed to earlier claims, what no claim had room for, and the top-ups from later claims."""
+    lines = []
+    own = step.amount - sum(a for _, a in step.top_ups)  # type: ignore[operator]
+    if step.due is not None and step.due > own:
+        lines.append(f"      本次支付以本次{BASE_LABEL[step.tier]} {yuan(step.base_claim)} 为限: 本次 {yuan(own)}, "
+                     f"余额 {yuan(step.due - own)}")
+        if step.passed_on:
+            given = ", ".join(f"{sid} {yuan(a)}" for sid, a in step.passed_on)
+            lines.append(f"      余额补付本年此前的结算 (由近及远, 各以其剩余基数为限): {given}")
+        if step.unplaced:
+            lines.append(f"      {yuan(step.unplaced)} 本年此前的结算均无剩余基数可容纳 (给定的金额不再追加), 未支付; "
+                         "本年以后的结算可再支付")
+    if step.top_ups:
+        got = ", ".join(f"{sid} +{yuan(a)}" for sid, a in step.top_ups)
+        lines.append(f"      后续结算使年度应付增加, 补付本结算: {got}; 本结算合计 {yuan(step.amount)}")
     return lines
 
 

@@ -84,6 +84,14 @@ class Step:
     refs: list[str] = field(default_factory=list)
     value_dates: list[dt.date] = field(default_factory=list)
     note: str | None = None
+    #: annual amount less what the tier already paid: what the claim would take with room enough
+    due: int | None = None
+    #: the part of `due` past this claim's own base, given to earlier claims: (setl_id, fen)
+    passed_on: tuple[tuple[str, int], ...] = ()
+    #: the part of `due` no claim of the year had room for (a later claim may still take it)
+    unplaced: int = 0
+    #: what later claims of the year gave this claim (补付 under the own-cost rule): (setl_id, fen)
+    top_ups: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(slots=True)

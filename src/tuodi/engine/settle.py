@@ -9,10 +9,18 @@ order given, through three tiers after basic insurance (基本医保, given by t
 
 A tier keeps, for each *candidate* (the general rule, or one identity of the person with the rule
 its category follows), the yearly base of the claims eligible for it. On a claim its entitlement is
-the largest F(base) over the candidates valid for that claim (就高不就低), and it pays
+the largest F(base) over the candidates valid for that claim (就高不就低), and it is due
 `max(0, entitlement - paid so far this year)`, so a person is never paid twice and the claims of a
 year always add up to the yearly amount, however they are split (Changzhi's annual
 reconciliation, 扣减已按次支付, is this very subtraction).
+
+No claim is paid beyond its own cost (CONTRACT.md): a claim takes at most its own base for the
+tier. When the entitlement rises by more than that — Harbin's tilted assistance turning on for the
+whole yearly r3, an identity starting — the rest goes to the person's earlier eligible claims of
+the year, from the most recent backwards, each up to its own remaining base (a given `hifmi_pay`
+takes nothing more); what no claim has room for stays unpaid, and a later claim may still take it
+(the tier's `paid` is what was actually paid). So the tiers run one after the other over the whole
+person-year: a claim's assistance base r2 is its r1 less its final hifmi_pay, top-ups included.
 
 An amount the seeds do not quantify is None, never 0. Once a tier has left an amount empty, what it
 has paid that year is unknown, so its later amounts that year are empty too: a yearly cap or a
@@ -125,6 +133,14 @@ class _Tier:
         self.exclude_ref = tier.exclude_ref if tier else None
         self.bases: dict[str, int | None] = {c.key: 0 for c in candidates}
         self.paid: int | None = 0
+        # the year's claims so far, in settlement order: their setl_id, base, amount and step
+        self.ids: list[str] = []
+        self.claim_bases: list[int | None] = []
+        self.amounts: list[int | None] = []
+        self.steps: list[Step] = []
+        #: claims this tier computed (not given) that still have room (base - amount > 0), in
+        #: order: the most recent is last, and takes a rise first
+        self.open: list[int] = []
 
     def _schedule(self, rule: Rule, day: dt.date) -> Schedule | NotDefined:
         key = (self.name, rule.id, day)
@@ -154,7 +170,41 @@ class _Tier:
 
     def settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
                given: int | None = None) -> tuple[int | None, Step, str | None]:
-        """Pay this tier on one claim; returns (amount, explanation step, chosen category)."""
+        """Pay this tier on one claim; returns (amount, explanation step, chosen category).
+
+        The amount is the claim's own; a later claim of the year may still top it up (补付):
+        `amounts` and `steps` hold the year's final amounts once its last claim is settled."""
+        amount, step, category, computed = self._settle(claim, base, cal, given)
+        i = len(self.amounts)
+        self.ids.append(claim.setl_id)
+        self.claim_bases.append(base)
+        self.amounts.append(amount)
+        self.steps.append(step)
+        if computed and base - amount > 0:  # type: ignore[operator]
+            self.open.append(i)
+        return amount, step, category
+
+    def _pass_on(self, claim: Claim, rest: int) -> tuple[tuple[tuple[str, int], ...], int]:
+        """Give `rest` to the earlier claims with room, the most recent first, each up to its
+        remaining base; returns what each got and what none had room for."""
+        passed = []
+        while rest > 0 and self.open:
+            j = self.open[-1]
+            left = self.claim_bases[j] - self.amounts[j]  # type: ignore[operator]
+            take = min(rest, left)
+            self.amounts[j] += take  # type: ignore[operator]
+            self.steps[j].amount += take  # type: ignore[operator]
+            self.steps[j].top_ups += ((claim.setl_id, take),)
+            passed.append((self.ids[j], take))
+            rest -= take
+            if take == left:
+                self.open.pop()
+        return tuple(passed), rest
+
+    def _settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
+                given: int | None) -> tuple[int | None, Step, str | None, bool]:
+        """(amount, step, category, whether the tier computed a payment for the claim, so that
+        it may take a later rise)."""
         active = [c for c in self.candidates if c.category is None or cal.holds(c.category, claim, self.name)]
         reasons = {c.key: self._ineligible_reason(c, claim) for c in active}
         for c in active:
@@ -163,11 +213,11 @@ class _Tier:
                 self.bases[c.key] = None if before is None or base is None else before + base
 
         if given is not None:
-            return self._given(claim, given, base)
+            return (*self._given(claim, given, base), False)
         if not active:
             note = ("no identity with a rule in this tier holds on this date"
                     if self.name != "critical_illness" else "no critical-illness rule for this person")
-            return 0, Step(self.name, 0, base_claim=base, note=note), None
+            return 0, Step(self.name, 0, base_claim=base, note=note), None, False
 
         # A claim no valid identity's rule covers (med_type left out, out of area without
         # referral, …) pays 0, even when an earlier amount this year is unknown: CONTRACT.md,
@@ -176,7 +226,7 @@ class _Tier:
         if all(idle.values()):
             first = active[0]
             return 0, Step(self.name, 0, rule_id=first.rule.id, rule_name=first.rule.name,
-                           category=first.category, base_claim=0, note=reasons[first.key]), first.category
+                           category=first.category, base_claim=0, note=reasons[first.key]), first.category, False
 
         best: tuple[int, Candidate, Schedule] | None = None
         undefined: tuple[Candidate, str] | None = None
@@ -208,22 +258,28 @@ class _Tier:
             self.notes.undefined_reason.setdefault((self.name, cand.rule.id, cand.category or ""), reason)
             step = Step(self.name, None, rule_id=cand.rule.id, rule_name=cand.rule.name,
                         category=cand.category, base_claim=base, note=reason)
-            return None, step, cand.category
+            return None, step, cand.category, False
         if best is None:
-            return 0, Step(self.name, 0, base_claim=base, note="no rule covers this claim"), active[0].category
+            return (0, Step(self.name, 0, base_claim=base, note="no rule covers this claim"),
+                    active[0].category, False)
 
         ent, cand, sched = best
         paid_before = self.paid
-        amount = max(0, ent - paid_before)  # type: ignore[operator]
-        self.paid = paid_before + amount  # type: ignore[operator]
+        due = max(0, ent - paid_before)  # type: ignore[operator]
+        # no claim is paid beyond its own cost: the claim takes up to its base, earlier claims the
+        # rest (the base is known here: an empty one has made the claim undefined above)
+        amount = min(due, max(0, base))  # type: ignore[type-var]
+        passed, unplaced = self._pass_on(claim, due - amount) if due > amount else ((), 0)
+        self.paid = paid_before + due - unplaced  # type: ignore[operator]
         step = Step(
             self.name, amount, rule_id=cand.rule.id, rule_name=cand.rule.name, category=cand.category,
             base_claim=base if reasons[cand.key] is None else 0, base_year=self.bases[cand.key],
             threshold=sched.threshold, ratios=list(sched.segments), cap=sched.cap,
             trigger_line=sched.trigger_line, annual_amount=ent, paid_before=paid_before,
             refs=list(sched.refs), value_dates=list(sched.value_dates), note=reasons[cand.key],
+            due=due, passed_on=passed, unplaced=unplaced,
         )
-        return amount, step, cand.category
+        return amount, step, cand.category, True
 
     def _given(self, claim: Claim, given: int, base: int | None):
         if self.paid is not None:
@@ -239,28 +295,39 @@ def settle_person(policy: Policy, person: Person, identities: Iterable[Identity]
     schedules = schedules if schedules is not None else {}
     cal = _PersonCalendar(policy, identities, notes)
     cands = {t: _candidates(policy, person, cal, t) for t in TIERS}
-    years: dict[int, dict[str, _Tier]] = {}
-    out = []
-    for claim in claims:
-        year = years.get(claim.setl_date.year)
-        if year is None:
-            year = years[claim.setl_date.year] = {
-                t: _Tier(policy, t, cands[t], stats, notes, schedules) for t in TIERS
-            }
-        r1 = claim.ci_base
-        hifmi, ci_step, ci_cat = year["critical_illness"].settle(claim, r1, cal, given=claim.hifmi_pay)
-        r2 = None if hifmi is None else r1 - hifmi
-        maf, maf_step, maf_cat = year["assistance"].settle(claim, r2, cal)
-        r3 = None if maf is None or r2 is None else r2 - maf
-        tilt, tilt_step, tilt_cat = year["tilt"].settle(claim, r3, cal)
-        category = maf_cat or tilt_cat or ci_cat
-        out.append(Settlement(
-            setl_id=claim.setl_id, psn_no=claim.psn_no, setl_date=claim.setl_date,
-            category=category, medfee_sumamt=claim.medfee_sumamt, inscp_scp_amt=claim.inscp_scp_amt,
-            hifp_pay=claim.hifp_pay, hifmi_pay=hifmi, maf_pay=maf, tilt_pay=tilt,
-            steps=[ci_step, maf_step, tilt_step],
-        ))
-    return out
+    years: dict[int, list[int]] = defaultdict(list)
+    for i, claim in enumerate(claims):
+        years[claim.setl_date.year].append(i)
+    out: list[Settlement | None] = [None] * len(claims)
+    for idx in years.values():
+        year_claims = [claims[i] for i in idx]
+        for i, s in zip(idx, _settle_year(policy, cands, cal, year_claims, stats, notes, schedules)):
+            out[i] = s
+    return out  # type: ignore[return-value]
+
+
+def _settle_year(policy: Policy, cands: dict[str, list[Candidate]], cal: _PersonCalendar,
+                 claims: list[Claim], stats: Stats, notes: Notes, schedules: dict) -> list[Settlement]:
+    """One person-year, tier after tier over all its claims: a later claim may top up an earlier
+    one's amount (own-cost rule), and the next tier's base is r less the final amount."""
+    bases: list[int | None] = [c.ci_base for c in claims]
+    tiers: list[tuple[list[int | None], list[Step], list[str | None]]] = []
+    for t in TIERS:
+        tier = _Tier(policy, t, cands[t], stats, notes, schedules)
+        cats = [tier.settle(c, b, cal, given=c.hifmi_pay if t == "critical_illness" else None)[2]
+                for c, b in zip(claims, bases)]
+        tiers.append((tier.amounts, tier.steps, cats))
+        bases = [None if b is None or a is None else b - a for b, a in zip(bases, tier.amounts)]
+    (hifmi, ci_steps, ci_cats), (maf, maf_steps, maf_cats), (tilt, tilt_steps, tilt_cats) = tiers
+    return [
+        Settlement(
+            setl_id=c.setl_id, psn_no=c.psn_no, setl_date=c.setl_date,
+            category=maf_cats[i] or tilt_cats[i] or ci_cats[i], medfee_sumamt=c.medfee_sumamt,
+            inscp_scp_amt=c.inscp_scp_amt, hifp_pay=c.hifp_pay, hifmi_pay=hifmi[i], maf_pay=maf[i],
+            tilt_pay=tilt[i], steps=[ci_steps[i], maf_steps[i], tilt_steps[i]],
+        )
+        for i, c in enumerate(claims)
+    ]
 
 
 def settlement_order(claims: list[Claim]) -> dict[str, list[int]]:

@@ -4,8 +4,9 @@ Every stored claim's net amounts are exactly the engine's amounts for that claim
 person's current identities and their claims of the year in settlement order (`setl_date`, then
 arrival). A settle locks the person, re-runs the pure engine on their claims of the year with the
 new claim in its place, and pays the new claim the engine's amounts for it. Whenever that run
-moves another claim's amounts — the new claim is dated before claims that already arrived — and
-likewise on a reversal (冲正) or when an identity is added or ended, each moved claim gets an
+moves another claim's amounts — the new claim is dated before claims that already arrived, or it
+raises the year's entitlement by more than its own cost can take, so that the rest goes to earlier
+claims (CONTRACT.md, No claim is paid beyond its own cost) — and likewise on a reversal (冲正) or when an identity is added or ended, each moved claim gets an
 adjustment to the engine's amount (追回 when it falls, 补付 when it rises). The response lists the
 adjustments the request caused. So the year always adds up to what `tuodi settle` computes on the
 same claims, and no claim carries another's clawback.
@@ -128,20 +129,31 @@ def _check_in_force(rules: Rules, claim: Claim) -> None:
                       f"(in force {rules.policy.in_force_text()})", "setl_date")
 
 
-ADJUSTMENT_BLOCK = "  本次结算日期早于本年已结算的结算: 按结算日期重算本年, 调整 (补付为正, 追回为负):"
+ADJUSTMENT_BLOCK = "  本年其他结算的调整 (补付为正, 追回为负):"
+REASON = "    原因: "
+_REASON_EARLIER = REASON + "本次结算日期早于本年已结算的结算, 按结算日期重算本年"
+_REASON_OWN_COST = (REASON + "本次结算使本年应付的增加超过本次结算自身的费用, 余额补付本年此前的结算, 各以其剩余基数为限"
+                    " (CONTRACT.md: No claim is paid beyond its own cost)")
 
 
 def _explanation(rules: Rules, engine_row: Settlement, med_type: str, listed: list[dict[str, Any]]) -> str:
     text = explain_settlement(engine_row, rules.policy, med_type)
-    return text + adjustment_block(listed)
+    day = engine_row.setl_date.isoformat()
+    reasons = []
+    if any(a["setl_date"] > day for a in listed):
+        reasons.append(_REASON_EARLIER)
+    if any(a["setl_date"] <= day for a in listed):
+        reasons.append(_REASON_OWN_COST)
+    return text + adjustment_block(listed, reasons)
 
 
-def adjustment_block(listed: list[dict[str, Any]]) -> str:
-    """The explanation's lines on the claims a settlement moved (empty when it moved none); a
-    line without `setl_id` is the net of other institutions' claims (`tuodi.service.views`)."""
+def adjustment_block(listed: list[dict[str, Any]], reasons: list[str]) -> str:
+    """The explanation's lines on the claims a settlement moved (empty when it moved none): why,
+    then each claim; a line without `setl_id` is the net of other institutions' claims
+    (`tuodi.service.views`)."""
     if not listed:
         return ""
-    lines = ["", ADJUSTMENT_BLOCK]
+    lines = ["", ADJUSTMENT_BLOCK, *reasons]
     for a in listed:
         moved = "   ".join(f"{c} {a[c] or '空'}" for c in PAID if a[c] != "0.00")
         which = f"{a['setl_id']} ({a['setl_date']})" if a.get("setl_id") else "其他机构的结算 (合计)"

@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from tuodi.engine.explain import BASE_LABEL
-from tuodi.service.ledger import ADJUSTMENT_BLOCK, PAID, adjustment_block, money, year_totals
+from tuodi.service.ledger import ADJUSTMENT_BLOCK, PAID, REASON, adjustment_block, money, year_totals
 
 OTHERS = "other institutions"
 _UNKNOWN = object()  # an item that does not say whose claim it concerns: treated as another's
@@ -101,10 +101,11 @@ class View:
         arrived in the person's year before this one."""
         if self.sees_all:
             return text
-        own = text.split("\n" + ADJUSTMENT_BLOCK, 1)[0]
+        own, _, block = text.partition("\n" + ADJUSTMENT_BLOCK)
+        reasons = [line for line in block.split("\n") if line.startswith(REASON)]
         if others_before:
             own = "\n".join(_own_figures(own.split("\n")) + [LEFT_OUT])
-        return own + adjustment_block(moved)
+        return own + adjustment_block(moved, reasons)
 
     def settlement(self, body: dict[str, Any], others_before: bool) -> dict[str, Any]:
         """A settlement answer (settle, pre-settle, repeat): `adjustments` are the claims it moved."""
