@@ -240,6 +240,10 @@ class Population:
     inputs: object                       # tuodi.batch.columnar.Inputs
     identity_holds: np.ndarray           # per claim (person order): a recognised identity holds
     file_order: np.ndarray               # person-order claim index of each file row
+    #: with every hifmi_pay given as the upstream settlement computed it, that settlement's
+    #: outputs: assistance and tilt on r2 = r1 - hifmi_pay are then those `tuodi settle` gives
+    #: on the files (tests/batch/test_synth.py checks it), so the profile need not settle again
+    settled: object = None
 
     @property
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -306,15 +310,22 @@ def upstream_policy(policy: Policy) -> Policy:
 # persons
 
 
-def _certno(rng, county: np.ndarray, brdy: np.ndarray) -> np.ndarray:
+def _certno(rng, county: np.ndarray, brdy: np.ndarray) -> pl.Series:
+    """county code, birth date (YYYYMMDD), a sequence of 3 digits and the GB 11643 check digit; the
+    17 digits as one integer (the county code never starts with 0), the check from its digits."""
     n = len(brdy)
     seq = rng.integers(0, 1000, n)
-    ymd = brdy.astype("datetime64[D]").astype(str)
-    body = np.char.add(np.char.add(county, np.char.replace(ymd, "-", "")),
-                       np.char.zfill(seq.astype(str), 3))
-    digits = np.frombuffer(body.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17) - ord("0")
-    check = _CERT_CHECK[(digits * _CERT_WEIGHTS).sum(axis=1) % 11]
-    return np.char.add(body, check)
+    y = brdy.astype("datetime64[Y]")
+    mth = brdy.astype("datetime64[M]")
+    ymd = ((y.astype(np.int64) + 1970) * 10_000 + (mth - y.astype("datetime64[M]")).astype(np.int64) * 100
+           + 100 + (brdy - mth.astype("datetime64[D]")).astype(np.int64) + 1)
+    body = county.astype(np.int64) * 10 ** 11 + ymd * 1000 + seq
+    total = np.zeros(n, dtype=np.int64)
+    rest = body.copy()
+    for w in _CERT_WEIGHTS[::-1]:
+        total += (rest % 10) * w
+        rest //= 10
+    return pl.Series("certno", body).cast(pl.Utf8) + _strings(total % 11, list(_CERT_CHECK), "c").cast(pl.Utf8)
 
 
 def _counties(policy: Policy) -> tuple[tuple[str, str, int], ...]:
@@ -322,9 +333,10 @@ def _counties(policy: Policy) -> tuple[tuple[str, str, int], ...]:
 
 
 def _strings(index: np.ndarray, values: list[str], name: str) -> pl.Series:
-    """values[index] as a string column (one dictionary decode, no Python strings per row)."""
+    """values[index] as a categorical column: written to Parquet as its dictionary (read back as
+    text), to CSV as text; no Python string per row."""
     arr = pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)), pa.array(values, pa.string()))
-    return pl.Series(name, arr.cast(pa.string()))
+    return pl.Series(name, arr)
 
 
 def _persons(rng, policy: Policy, n: int, shape: Shape):
@@ -445,13 +457,21 @@ def _year_groups(cpsn: np.ndarray, year_of: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _capped_yearly(amount: np.ndarray, group: np.ndarray, new: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Each claim's part of a yearly total capped at `cap` (per claim, its person's cap)."""
-    cs = np.cumsum(amount)
+    """Each claim's part of a yearly total capped at `cap` (per claim, its person's cap); only the
+    few person-years over the cap are worked out claim by claim."""
     start = np.flatnonzero(new)
-    cum = cs - (cs - amount)[start][group]
-    capped = np.minimum(cum, cap)
-    prev = np.minimum(cum - amount, cap)
-    return capped - prev
+    if not len(start):
+        return amount
+    over = (np.add.reduceat(amount, start) > cap[start])[group]
+    if not over.any():
+        return amount
+    a, g, c = amount[over], group[over], cap[over]
+    cs = np.cumsum(a)
+    first = np.r_[True, g[1:] != g[:-1]]
+    cum = cs - (cs - a)[np.flatnonzero(first)][np.cumsum(first) - 1]
+    out = amount.copy()
+    out[over] = np.minimum(cum, c) - np.minimum(cum - a, c)
+    return out
 
 
 def generate(policy: Policy, persons: int, year: int, seed: int, shape: Shape = Shape(),
@@ -484,7 +504,7 @@ def generate(policy: Policy, persons: int, year: int, seed: int, shape: Shape = 
     serious_person = kinds[cond] == "serious"
     persons_df = pl.DataFrame({
         "psn_no": psn_no,
-        "certno": _certno(rng, county_code[county], brdy) if n else np.array([], dtype=str),
+        "certno": _certno(rng, county_code[county], brdy) if n else pl.Series([], dtype=pl.Utf8),
         "insutype": _strings(np.where(resident, 0, 1), ["390", "310"], "insutype"),
         "brdy": brdy.astype("datetime64[D]"),
         "admdvs": _strings(county, list(county_code), "admdvs"),
@@ -577,12 +597,15 @@ def generate(policy: Policy, persons: int, year: int, seed: int, shape: Shape = 
         hifmi_given=np.zeros(k, dtype=bool), referred=referred, in_province=in_province,
         out_of_area=out_of_area)
     assert MED_TYPES == ("inpatient", "chronic", "outpatient")
+    settled = None
     if shape.upstream != "computed" and k:
         up = settle_columns(upstream_policy(policy), inp, stats or {})
         given = np.ones(k, dtype=bool) if shape.upstream == "given" else rng.random(k) < shape.mixed_given
         given &= ~up.hifmi_null
         inp.hifmi = np.where(given, up.hifmi, 0)
         inp.hifmi_given = given
+        if shape.upstream == "given" and given.all() and not shape.hifmi_given:
+            settled = up
     if shape.hifmi_given:
         arbitrary = rng.random(k) < shape.hifmi_given
         inp.hifmi = np.where(arbitrary, ((inscp - hifp) * rng.random(k) * 0.3).astype(np.int64), inp.hifmi)
@@ -591,7 +614,9 @@ def generate(policy: Policy, persons: int, year: int, seed: int, shape: Shape = 
     holding = _identity_holds(cpsn, claim_date, inp, n)
 
     # the file: claims in setl_date order, file order breaking ties by person
-    order = np.argsort(day.astype(np.int32), kind="stable") if k else np.zeros(0, np.int64)
+    # (16-bit days: numpy's stable sort is then a radix sort)
+    order = np.argsort(day.astype(np.int16 if span_days < 2 ** 15 else np.int32), kind="stable") \
+        if k else np.zeros(0, np.int64)
     med_names = list(MED_TYPES)
     claims_df = pl.DataFrame({
         "setl_id": (f"S{year}" + pl.Series(np.arange(1, k + 1)).cast(pl.Utf8).str.zfill(10)) if k
@@ -614,7 +639,7 @@ def generate(policy: Policy, persons: int, year: int, seed: int, shape: Shape = 
         "dise_name": _strings(dise[order], [d[1] for d in DISEASES], "dise_name"),
         "reasonable_ownpay_amt_fen": reasonable[order],
     })
-    return Population(persons_df, identities_df, claims_df, inp, holding, order)
+    return Population(persons_df, identities_df, claims_df, inp, holding, order, settled)
 
 
 def _identity_holds(cpsn: np.ndarray, claim_date: np.ndarray, inp, n: int) -> np.ndarray:
@@ -649,17 +674,22 @@ def _institutions(rng, policy: Policy, county: np.ndarray, med: np.ndarray, seri
     far = [f"H{c}{j:05d}" for c in far for j in (11, 12)] or tertiary
     t0, n0, f0 = 3 * nc, 3 * nc + len(tertiary), 3 * nc + len(tertiary) + len(near)
     k = len(county)
-    u = rng.random(k)
-    pick = rng.integers(0, 1 << 20, k)
+    u = rng.random(k, dtype=np.float32)
+    pick = rng.integers(0, 1 << 20, k, dtype=np.int32)
     # local: tertiary with probability by med_type (inpatient .55, chronic .4, outpatient .2;
-    # a serious condition's claims .9), else county hospital (outpatient: clinics half the time)
-    p_tertiary = np.array([0.55, 0.40, 0.20])[med]
-    p_tertiary = np.where(serious, 0.9, p_tertiary)
-    clinic = (med == 2) & (u > 0.6)
-    local = np.where(u < p_tertiary, t0 + pick % len(tertiary),
-                     np.where(clinic, nc * (1 + pick % 2) + county, county))
-    away = np.where(in_province, n0 + pick % len(near), f0 + pick % len(far))
-    return np.where(out_of_area, away, local), codes + tertiary + near + far
+    # a serious condition's claims .9), else the county hospital (outpatient: clinics 40%)
+    p_tertiary = np.array([0.55, 0.40, 0.20], dtype=np.float32)[med]
+    p_tertiary[serious] = 0.9
+    out = county.astype(np.int32)
+    clinic = np.flatnonzero((med == 2) & (u > 0.6))
+    out[clinic] += nc * (1 + pick[clinic] % 2)
+    tert = np.flatnonzero(u < p_tertiary)
+    out[tert] = t0 + pick[tert] % len(tertiary)
+    near_rows = np.flatnonzero(out_of_area & in_province)
+    far_rows = np.flatnonzero(out_of_area & ~in_province)
+    out[near_rows] = n0 + pick[near_rows] % len(near)
+    out[far_rows] = f0 + pick[far_rows] % len(far)
+    return out, codes + tertiary + near + far
 
 
 def synth(policy: Policy, persons: int, year: int, seed: int, shape: Shape = Shape(),
@@ -708,7 +738,9 @@ def write_frames(out: Path, frames: dict[str, pl.DataFrame], fmt: str = "parquet
                 table = table.set_column(i, c[:-4], _decimal(df[c]))
             table = table.cast(pa.schema([pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type)
                                           else f for f in table.schema]))
-            pq.write_table(table, path)
+            # without the Arrow schema a categorical column is read back as the text it is
+            # (Parquet stores text dictionary-encoded either way)
+            pq.write_table(table, path, store_schema=False)
         paths[name] = path
     return paths
 

@@ -156,4 +156,4 @@ def synth(
         written = synth_files(pol, persons, year, seed, out, fmt, population=pop)
         for name, (path, rows) in written.items():
             err.print(f"tuodi: wrote {rows} {name} row(s) to {path}", markup=False)
-    err.print(format_profile(profile(pol, pop, sts, upstream)), markup=False)
+    err.print(format_profile(profile(pol, pop, sts, upstream, outputs=pop.settled)), markup=False)
