@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/batch.py [--sizes 1000000,10000000] [--runs 3] [--policy harbin]
 
 For each size it synthesises a population with about ten claims per person (`tuodi synth`, not
-timed), then times `tuodi settle` end to end in a fresh process (start-up, reading and checking
+timed: the default city of issue 20, `--upstream given`, i.e. `hifmi_pay` given on every claim as
+the national platform sends it, so critical illness is taken as given and assistance and tilted
+assistance are computed on it; `--upstream computed` leaves critical illness to Tuodi as well), then times `tuodi settle` end to end in a fresh process (start-up, reading and checking
 the three files, settling, writing the settlements file), with its peak memory from
 `/usr/bin/time -v` (or the children's rusage). In the same run it times:
 
@@ -43,7 +45,7 @@ import polars as pl  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from tuodi.batch.synth import synth_files  # noqa: E402
+from tuodi.batch.synth import Shape, synth_files  # noqa: E402
 from tuodi.engine import settle as engine_settle  # noqa: E402
 from tuodi.io import read_claims, read_identities, read_persons, read_stats  # noqa: E402
 from tuodi.policy import load_policy  # noqa: E402
@@ -65,9 +67,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def prepare(d: Path, size: int, policy: str, year: int) -> None:
+def prepare(d: Path, size: int, policy: str, year: int, upstream: str = "given") -> None:
     """A synthetic population with exactly `size` claims (about ten per person) in `d`."""
-    synth_files(load_policy(policy), max(size // 10 * 102 // 100, 1), year, 1, d)
+    synth_files(load_policy(policy), max(size // 10 * 102 // 100, 1), year, 1, d, shape=Shape(upstream=upstream))
     table = pq.read_table(d / "claims.parquet")
     if table.num_rows > size:  # exactly `size` claims: drop the last ones of December
         pq.write_table(table.slice(0, size), d / "claims.parquet")
@@ -171,15 +173,18 @@ def main() -> None:
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--phases", action="store_true",
                     help="also print where one run of the largest size spends its time (TUODI_PHASES=1)")
+    ap.add_argument("--upstream", default="given", choices=("given", "computed", "mixed"),
+                    help="the population's hifmi_pay (tuodi synth --upstream)")
     ap.add_argument("--prepare", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.prepare is not None:
-        prepare(Path(args.workdir), args.prepare, args.policy, args.year)
+        prepare(Path(args.workdir), args.prepare, args.policy, args.year, args.upstream)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tuodi-bench-"))
     print(f"machine: {machine()}")
-    print(f"policy {args.policy}, year {args.year}, medians of {args.runs} run(s); work in {work}")
+    print(f"policy {args.policy}, year {args.year}, population `tuodi synth --upstream {args.upstream}`, "
+          f"medians of {args.runs} run(s); work in {work}")
     # the inputs are made in child processes and every `tuodi settle` is timed before this process
     # reads anything large itself: on a virtual machine, memory the parent holds leaves the child
     # only pages the host has not backed yet, and the timings then grow by up to 10%
@@ -188,7 +193,7 @@ def main() -> None:
         d = dirs[size] = work / f"claims-{size}"
         if not (d / "claims.parquet").exists():
             subprocess.run([sys.executable, __file__, "--prepare", str(size), "--policy", args.policy,
-                            "--year", str(args.year), "--workdir", str(d)], check=True)
+                            "--year", str(args.year), "--upstream", args.upstream, "--workdir", str(d)], check=True)
     timed = {size: [settle_once(d, args.policy) for _ in range(args.runs)] for size, d in dirs.items()}
     if args.phases:
         print(f"phases of one run on {sizes[-1]:,} claims:")

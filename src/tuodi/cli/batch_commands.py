@@ -124,19 +124,36 @@ def synth(
     year: int = typer.Option(..., "--year", help="calendar year of the claims"),
     policy: str = typer.Option(..., "--policy", help=f"jurisdiction: {', '.join(JURISDICTIONS)}"),
     seed: int = typer.Option(0, "--seed", help="random seed: the same seed gives the same files"),
-    out: Path = typer.Option(..., "--out", help="folder for persons, identities and claims"),
+    out: Optional[Path] = typer.Option(None, "--out", help="folder for persons, identities and claims"),
     fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
+    upstream: str = typer.Option("given", "--upstream",
+                                 help="hifmi_pay: given (upstream amounts on every claim), computed "
+                                      "(left to Tuodi) or mixed (half and half, for differential tests)"),
+    stats: Optional[Path] = typer.Option(None, "--stats", help="statistics file for the profile's "
+                                         "settlement (倾斜救助's line, warning lines)"),
+    profile_only: bool = typer.Option(False, "--profile-only", help="print the profile, write no files"),
 ) -> None:
-    """Write a synthetic population (persons, identities, a year of claims) in the contract formats."""
-    from tuodi.batch.synth import synth_files
+    """Write a synthetic population (persons, identities, a year of claims) in the contract formats,
+    and print its profile: what each payer pays, the caps and warning lines it reaches."""
+    import datetime as dt
+
+    from tuodi.batch.profile import format_profile, profile
+    from tuodi.batch.synth import UPSTREAM, Shape, generate, synth_files
     from tuodi.cli.main import Refusal
 
     if fmt not in ("parquet", "csv"):
         raise Refusal(f"--format {fmt!r}: use parquet or csv")
+    if upstream not in UPSTREAM:
+        raise Refusal(f"--upstream {upstream!r}: use one of {', '.join(UPSTREAM)}")
+    if out is None and not profile_only:
+        raise Refusal("--out is required (or --profile-only)")
     pol = load_policy(policy)
-    import datetime as dt
     if not (pol.in_force(dt.date(year, 1, 1)) and pol.in_force(dt.date(year, 12, 31))):
         raise Refusal(f"--year {year}: {pol.id} is in force {pol.in_force_text()}")
-    written = synth_files(pol, persons, year, seed, out, fmt)
-    for name, (path, rows) in written.items():
-        err.print(f"tuodi: wrote {rows} {name} row(s) to {path}", markup=False)
+    sts = read_stats(stats) if stats else {}
+    pop = generate(pol, persons, year, seed, Shape(upstream=upstream), stats=sts)
+    if not profile_only:
+        written = synth_files(pol, persons, year, seed, out, fmt, population=pop)
+        for name, (path, rows) in written.items():
+            err.print(f"tuodi: wrote {rows} {name} row(s) to {path}", markup=False)
+    err.print(format_profile(profile(pol, pop, sts, upstream, outputs=pop.settled)), markup=False)
