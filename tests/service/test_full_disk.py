@@ -60,7 +60,7 @@ def test_full_disk_refuses_clearly_and_keeps_the_database_whole(small_disk, tmp_
     server = LiveServer(url, tmp_path / "serve.log").start()
     try:
         register(server.base, office)
-        ballast = fill(small_disk, keep=96 * 1024)
+        ballast = fill(small_disk, keep=256 * 1024)
         bodies = make_claims(seed=21, per_person=40)
         client = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {hospital}"}, timeout=20)
         acked, refused, statuses = {}, [], []
