@@ -1,6 +1,14 @@
 """Refusals of the service, mapped to HTTP codes by the app: each says what a client can fix."""
 from __future__ import annotations
 
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+log = logging.getLogger("tuodi.service")
+
 
 class ServiceError(Exception):
     status = 400
@@ -39,17 +47,11 @@ def _is_disk_full(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "53100"  # PostgreSQL disk_full
 
 
-def register_database_errors(app) -> None:
+def register_database_errors(app: FastAPI) -> None:
     """Answer a database that is down, restarting, locked, out of connections or out of disk
     with a clear refusal instead of a 500: nothing was stored (the request's transaction is rolled
     back whole), and the same request may be sent again. 503 with Retry-After when it is down or
-    busy; 507 when its disk is full (an operator must act; reads still work)."""
-    import logging
-
-    from fastapi.responses import JSONResponse
-    from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
-
-    log = logging.getLogger("tuodi.service")
+    busy; 507 when its disk is full (an operator must act; what writes nothing still answers)."""
 
     def refusal(exc: Exception):
         if _is_disk_full(exc):
