@@ -107,10 +107,11 @@ def test_backup_restore_answers_identically(service, fresh_url, tmp_path):
 
 
 def test_restore_refuses_to_overwrite(db_url, tmp_path):
-    """A restore never goes over an existing database (SQLite: an existing file)."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite's refusal; pg_restore --exit-on-error refuses existing tables itself")
-    backup_file = tmp_path / "b.db"
+    """A restore never goes over an existing database: SQLite refuses an existing file,
+    pg_restore (--single-transaction --exit-on-error) the existing schema, and nothing changes."""
+    backup_file = tmp_path / "b.backup"
     assert CliRunner().invoke(cli, ["db", "backup", str(backup_file), "--db", db_url]).exit_code == 0
+    before = table_rows(db_url)
     run = CliRunner().invoke(cli, ["db", "restore", str(backup_file), "--db", db_url])
-    assert run.exit_code != 0 and "exists" in run.stderr
+    assert run.exit_code != 0 and "exists" in run.stderr, run.stderr
+    assert table_rows(db_url) == before

@@ -21,9 +21,9 @@ RSS_GROWTH_MB = 50
 @pytest.mark.soak
 @pytest.mark.skipif(not PG_URL, reason="TUODI_TEST_PG_URL not set (the soak runs on PostgreSQL)")
 def test_soak_60s_no_errors_no_memory_growth():
-    run = subprocess.run([sys.executable, str(BENCH), "--db", PG_URL, "--persons", "300", "--settles", "1200",
+    run = subprocess.run([sys.executable, str(BENCH), "--db", PG_URL, "--persons", "200", "--settles", "800",
                           "--duplicates", "50", "--soak", str(SECONDS), "--interval", str(SECONDS / 4),
-                          "--soak-persons", "500"],
+                          "--soak-persons", "300"],
                          capture_output=True, text=True, timeout=SECONDS + 240)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     print(run.stdout)

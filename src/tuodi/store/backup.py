@@ -62,8 +62,10 @@ def _pg_target(url: URL) -> tuple[str, dict[str, str], str | None]:
 def _run(args: list[str], env: dict[str, str], what: str) -> None:
     run = subprocess.run(args, capture_output=True, text=True, env=env)
     if run.returncode != 0:
-        reason = (run.stderr or run.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {reason[-1] if reason else f'exit status {run.returncode}'}")
+        lines = (run.stderr or run.stdout).strip().splitlines()
+        errors = [ln.split("error:", 1)[-1].strip() for ln in lines if "error:" in ln]
+        reason = errors[0] if errors else lines[-1] if lines else f"exit status {run.returncode}"
+        raise BackupError(f"{what} failed: {reason}")
 
 
 def backup(db_url: str, out: Path) -> str:
