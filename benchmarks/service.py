@@ -261,6 +261,13 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def soak(args, port: int, office: Client, key: str, server_pid: int, rate: float, rng: random.Random) -> str:
     """Requests at a fixed `rate` for `args.soak` seconds; returns the machine-readable summary."""
     persons = {f"S{i:05d}": rng.choice(CATEGORIES) for i in range(args.soak_persons)}
@@ -288,7 +295,7 @@ def soak(args, port: int, office: Client, key: str, server_pid: int, rate: float
     ticket = iter(range(10**9))
     acked: list[str] = []
     samples: list[tuple[float, float, bool]] = []  # (seconds since start, latency ms, error)
-    rss: list[tuple[float, float]] = []
+    rss: list[tuple[float, float, float]] = []  # (seconds since start, RSS MB, server CPU s)
     errors: dict[str, int] = defaultdict(int)
     late = [0.0]  # how far behind its schedule a request was sent, at most (s)
     start = time.perf_counter()
@@ -340,7 +347,7 @@ def soak(args, port: int, office: Client, key: str, server_pid: int, rate: float
 
     def sample_rss() -> None:
         while time.perf_counter() < end:
-            rss.append((time.perf_counter() - start, rss_mb(server_pid)))
+            rss.append((time.perf_counter() - start, rss_mb(server_pid), cpu_s(server_pid)))
             time.sleep(1)
 
     sampler = threading.Thread(target=sample_rss, daemon=True)
@@ -351,7 +358,7 @@ def soak(args, port: int, office: Client, key: str, server_pid: int, rate: float
     for t in threads:
         t.join()
     sampler.join()
-    rss.append((time.perf_counter() - start, rss_mb(server_pid)))
+    rss.append((time.perf_counter() - start, rss_mb(server_pid), cpu_s(server_pid)))
 
     print(f"soak: {args.soak:.0f} s at {rate:.0f} requests/s ({args.soak_load:.0%} of the measured rate), "
           f"{len(persons)} persons over 2023-2027, 1 in 20 a reversal, 1 in 20 a year read")
@@ -361,20 +368,22 @@ def soak(args, port: int, office: Client, key: str, server_pid: int, rate: float
         lo, hi = i * args.interval, (i + 1) * args.interval
         lat = [ms for t, ms, _e in samples if lo <= t < hi]
         errs = sum(1 for t, _ms, e in samples if lo <= t < hi and e)
-        mem = [m for t, m in rss if lo <= t < hi + 1]
+        mem = [(m, c) for t, m, c in rss if lo <= t < hi + 1]
         if not lat:
             continue
         p99s.append(percentile(lat, 0.99))
+        cpu_ms = (mem[-1][1] - mem[0][1]) * 1000 / len(lat) if len(mem) > 1 else 0
         print(f"  {lo:5.0f}-{hi:5.0f} s: {len(lat) / args.interval:6.0f}/s  errors {errs}  p50 "
-              f"{percentile(lat, 0.5):6.1f} ms  p99 {p99s[-1]:6.1f} ms  rss {mem[-1] if mem else 0:6.1f} MB")
-    warm = [m for t, m in rss if t <= args.interval]
+              f"{percentile(lat, 0.5):6.1f} ms  p99 {p99s[-1]:6.1f} ms  rss {mem[-1][0] if mem else 0:6.1f} MB  "
+              f"server CPU {cpu_ms:4.1f} ms/request")
+    warm = [m for t, m, _c in rss if t <= args.interval]
     rss_warm, rss_end = (warm[-1] if warm else rss[0][1]), rss[-1][1]
     lat = [ms for _t, ms, _e in samples]
     n_err = sum(1 for *_x, e in samples if e)
     achieved = len(samples) / args.soak
     print(f"soak: {len(samples)} requests ({achieved:.0f}/s), errors {n_err} {dict(errors) if errors else ''}; "
           f"server RSS {rss_warm:.1f} MB after warm-up, {rss_end:.1f} MB at the end "
-          f"(growth {rss_end - rss_warm:+.1f} MB, peak {max(m for _t, m in rss):.1f} MB); "
+          f"(growth {rss_end - rss_warm:+.1f} MB, peak {max(m for _t, m, _c in rss):.1f} MB); "
           f"requests sent at most {late[0]:.2f} s behind schedule")
     return (f"soak_s={args.soak:.0f} rate={achieved:.0f} requests={len(samples)} errors={n_err} "
             f"rss_warm_mb={rss_warm:.1f} rss_end_mb={rss_end:.1f} rss_growth_mb={rss_end - rss_warm:.1f} "
