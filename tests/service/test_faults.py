@@ -9,7 +9,15 @@ import time
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
 
+from tuodi.service.app import create_app
+from tuodi.store import upgrade
+from tuodi.store.backup import backup
+from tuodi.store.tables import person_years
+
+from .conftest import STATS, make_keys
 from .live import (Burst, LiveServer, PEOPLE, PrivatePostgres, apikey, db_upgrade, check_acknowledged, check_consistent,
                    make_claims, pg_bindir, register, retry_unacknowledged)
 
@@ -114,12 +122,49 @@ def test_postgres_restart_under_load(private_pg, tmp_path):
 
 
 def _years(url: str):
-    from sqlalchemy import create_engine, select
-
-    from tuodi.store.tables import person_years
-
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(select(person_years.c.psn_no, person_years.c.year)).all()
     engine.dispose()
     return rows
+
+
+def test_the_consistency_check_finds_a_wrong_amount_a_half_row_and_a_stale_year(tmp_path):
+    """The check the fault tests rely on fails on each kind of damage a crash could leave: a
+    claim's net amount off by one fen, a claim without its settlement, a year's accumulator that
+    does not add up."""
+    url = f"sqlite:///{tmp_path / 'tuodi.db'}"
+    upgrade(url)
+    keys = make_keys(url)
+    app = create_app(url, "harbin", STATS)
+    with TestClient(app) as client:
+        register_in(client, keys["insurance_office"])
+        for body in make_claims(seed=41, per_person=2):
+            r = client.post("/v1/settlements", json=body, headers={"Authorization": f"Bearer {keys['hospital']}"})
+            assert r.status_code == 201, r.text
+    app.state.db.dispose()
+    check_consistent(url, tmp_path / "whole")
+
+    damage = [
+        "UPDATE settlements SET net_maf_pay = net_maf_pay + 1 WHERE seq = (SELECT MIN(seq) FROM settlements "
+        "WHERE net_maf_pay > 0)",
+        "UPDATE person_years SET hifmi_pay = hifmi_pay + 100 WHERE hifmi_pay IS NOT NULL",
+        "DELETE FROM settlements WHERE seq = (SELECT MAX(seq) FROM settlements)",
+    ]
+    for i, statement in enumerate(damage):
+        copy = tmp_path / f"damaged{i}.db"
+        backup(url, copy)
+        engine = create_engine(f"sqlite:///{copy}")
+        with engine.begin() as conn:
+            assert conn.execute(text(statement)).rowcount >= 1
+        engine.dispose()
+        with pytest.raises(AssertionError):
+            check_consistent(f"sqlite:///{copy}", tmp_path / f"damaged{i}")
+
+
+def register_in(client, office_key: str) -> None:
+    for psn, category in PEOPLE.items():
+        h = {"Authorization": f"Bearer {office_key}"}
+        assert client.put(f"/v1/persons/{psn}", json={}, headers=h).status_code == 200
+        if category:
+            assert client.post(f"/v1/persons/{psn}/identities", json={"category": category}, headers=h).status_code == 201
