@@ -1,5 +1,5 @@
 """`tuodi` commands of the service package (registered on the main app):
-`tuodi db upgrade`, `tuodi apikey create | list | revoke`, `tuodi serve` (CONTRACT.md, Service)."""
+`tuodi db upgrade | backup | restore`, `tuodi apikey create | list | revoke`, `tuodi serve` (CONTRACT.md, Service)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,6 +32,33 @@ def db_upgrade(db: str = DbOpt) -> None:
     except Exception as e:  # the database refused: unreachable, wrong password, …
         raise Refusal(f"--db: cannot migrate {_safe(db)}: {str(e).splitlines()[0]}") from None
     err.print(f"tuodi: database {_safe(db)} at revision {revision}", markup=False)
+
+
+@db_app.command("backup")
+@guarded
+def db_backup(out: Path = typer.Argument(..., help="the backup file to write"), db: str = DbOpt) -> None:
+    """Back up the database while the service runs: SQLite's online backup, or pg_dump --format=custom."""
+    from tuodi.store.backup import BackupError, backup
+
+    try:
+        done = backup(db, out)
+    except (BackupError, ValueError) as e:
+        raise Refusal(f"--db {_safe(db)}: {e}") from None
+    err.print(f"tuodi: {done}", markup=False)
+
+
+@db_app.command("restore")
+@guarded
+def db_restore(backup_file: Path = typer.Argument(..., help="a file written by `tuodi db backup`"),
+               db: str = DbOpt) -> None:
+    """Restore a backup into a fresh database (a new SQLite file, or an empty PostgreSQL database)."""
+    from tuodi.store.backup import BackupError, restore
+
+    try:
+        done = restore(db, backup_file)
+    except (BackupError, ValueError) as e:
+        raise Refusal(f"--db {_safe(db)}: {e}") from None
+    err.print(f"tuodi: {done}", markup=False)
 
 
 @apikey_app.command("create")

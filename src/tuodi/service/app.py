@@ -20,14 +20,14 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from tuodi.engine.model import Claim
 from tuodi.io.tables import InconsistentAmounts, check_claim_amounts
 from tuodi.policy import load_policy
 from tuodi.service import ledger
 from tuodi.service.auth import KeyCache, Principal, mask_addr, mask_certno, mask_name, mask_tel
-from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError
+from tuodi.service.errors import Busy, Forbidden, Invalid, NotFound, ServiceError, register_database_errors
 from tuodi.service.views import View
 from tuodi.service.web import add_docs, secure
 from tuodi.service.schemas import (ClaimBody, EndIdentityBody, IdentityBody, PersonBody, Refusal,
@@ -116,11 +116,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
                    else {"Retry-After": "1"} if exc.status == 503 else None)
         return JSONResponse(body, status_code=exc.status, headers=headers)
 
-    @app.exception_handler(OperationalError)
-    async def _busy(_request: Request, exc: OperationalError):
-        log.warning("database unavailable: %s", exc)
-        return JSONResponse({"message": "the database is busy or unavailable; retry"}, status_code=503,
-                            headers={"Retry-After": "1"})
+    register_database_errors(app)  # down, restarting, locked: 503; disk full: 507
 
     def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:

@@ -32,7 +32,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=False)
+        # pre-ping: after PostgreSQL restarted, a pooled connection is found dead and replaced
+        # before use, so the first request after the restart does not fail; connect_timeout: an
+        # unreachable server is a refusal (503) within seconds, not a hang
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        return create_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=10,
+                             connect_args=connect_args)
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
