@@ -28,6 +28,8 @@ from typer.testing import CliRunner
 from tuodi.cli.main import app
 from tuodi.io import atomic
 
+from disks import small_tmpfs
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
 HARBIN = EXAMPLES / "harbin"
 INPUT_NAMES = ("persons.csv", "identities.csv", "claims.csv", "stats.csv")
@@ -265,18 +267,9 @@ def test_a_temporary_file_a_killed_run_left_is_removed_by_the_next_run(tmp_path)
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 64 KiB tmpfs (needs root, as CI runs; skipped otherwise); always unmounted."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    d = tmp_path / "disk"
-    d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-    try:
+    """A 64 KiB tmpfs."""
+    with small_tmpfs(tmp_path / "disk", "64k") as d:
         yield d
-    finally:
-        subprocess.run(["umount", "-l", str(d)], check=False)
 
 
 def _many_claims(d: Path, n: int) -> dict[str, Path]:

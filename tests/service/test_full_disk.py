@@ -14,26 +14,17 @@ import time
 import httpx
 import pytest
 
+from disks import small_tmpfs
+
 from .live import (LiveServer, PEOPLE, apikey, check_consistent, db_upgrade, make_claims, register,
                    stored_claim_counts)
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 4 MB tmpfs, unmounted afterwards (root only: mount(8))."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    where = tmp_path / "disk"
-    where.mkdir()
-    run = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(where)],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {run.stderr.strip()}")
-    try:
+    """A 4 MB tmpfs for the database."""
+    with small_tmpfs(tmp_path / "disk", "4m", mode="0700") as where:
         yield where
-    finally:
-        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(where)], capture_output=True)
 
 
 def fill(where, keep: int) -> "os.PathLike":
