@@ -19,7 +19,7 @@ from tuodi.engine import settle
 from .conftest import INCOME, population, policy
 
 FIELDS = ("setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt", "hifp_pay",
-          "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt")
+          "hifmi_pay", "maf_pay", "tilt_pay", "oth_pay", "fund_pay_sumamt", "psn_part_amt")
 POLICIES = [("harbin", 2023, False), ("harbin", 2024, True), ("qinghai", 2022, False),
             ("jiamusi", 2021, False), ("changzhi", 2017, False), ("quzhou", 2023, False)]
 
