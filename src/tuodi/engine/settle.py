@@ -212,6 +212,11 @@ class _Tier:
         it may take a later rise)."""
         cands = self.candidates if candidates is None else candidates
         active = [c for c in cands if c.category is None or cal.holds(c.category, claim, self.name)]
+        if candidates is not None:
+            # a family's candidates are its rules: a claim counts once for a rule, under the first
+            # of the claimant's identities (policy order) that the rule covers on its date
+            seen: set[str] = set()
+            active = [c for c in active if not (c.key in seen or seen.add(c.key))]
         reasons = {c.key: self._ineligible_reason(c, claim) for c in active}
         for c in active:
             if reasons[c.key] is None:
@@ -384,17 +389,27 @@ def _settle_further(policy: Policy, persons: dict[str, Person], claimants: dict[
         for i, c in enumerate(claims):
             hh = persons[c.psn_no].hh_no if payer.unit == "family" else None
             units[("hh", hh) if hh else ("psn", c.psn_no), c.setl_date.year].append(i)
+        family = {m: [Candidate(c.key.split(":", 1)[1], c.category, c.rule) if c.category else c
+                      for c in claimants[m].cands[payer.key]] for m in claimants} \
+            if payer.unit == "family" else None
         for idx in units.values():
             idx.sort(key=lambda i: claims[i].setl_date)   # stable: the order given within a day
-            members = dict.fromkeys(claims[i].psn_no for i in idx)
-            union = list({c.key: c for m in members for c in claimants[m].cands[payer.key]}.values())
-            tier = _Tier(policy, payer.key, union, stats, notes, schedules)
+            tier = _Tier(policy, payer.key, [], stats, notes, schedules)
             cats = []
             for i in idx:
                 c = claims[i]
                 who = claimants[c.psn_no]
-                cats.append(tier.settle(c, payer.base_of(left[i], c.reasonable_ownpay_amt), who.cal,
-                                        candidates=who.cands[payer.key])[2])
+                base = payer.base_of(left[i], c.reasonable_ownpay_amt)
+                if family is None:
+                    tier.candidates = who.cands[payer.key]
+                    tier.bases = tier.bases or {k.key: 0 for k in tier.candidates}
+                    cats.append(tier.settle(c, base, who.cal)[2])
+                    continue
+                # a family: the yearly base per rule and the amount paid are the household's, over
+                # its members' eligible claims; a claim is eligible by its claimant's identities
+                for k in family[c.psn_no]:
+                    tier.bases.setdefault(k.key, 0)
+                cats.append(tier.settle(c, base, who.cal, candidates=family[c.psn_no])[2])
             for i, amount, step, cat in zip(idx, tier.amounts, tier.steps, cats):
                 s = out[i]
                 s.steps.append(step)
