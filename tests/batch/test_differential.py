@@ -87,3 +87,26 @@ def test_columnar_equals_engine_on_a_larger_harbin_population(tmp_path):
     assert any(st.tier == "tilt" and len(st.passed_on) > 1 for _, st in steps)
     assert any(st.tier == "critical_illness" and st.passed_on for _, st in steps)
     assert any(st.unplaced for _, st in steps)
+
+
+def test_a_policy_with_further_payers_is_settled_by_the_engine():
+    """The kernels pay the three tiers; Quzhou's 暖心无忧 fund (衢政办发〔2023〕1号 三(四)) is a further
+    payer, so the columnar objects API gives the engine's results (oth_pay empty where the fund's
+    undefined line applies) and the kernels themselves refuse the policy."""
+    import datetime as dt
+
+    import pytest
+
+    from tuodi.batch.columnar import settle_columns
+    from tuodi.batch.objects import inputs_from_objects
+    from tuodi.engine.model import Claim, Identity, Person
+    from tuodi.policy import load_policy
+
+    pol = load_policy("quzhou")
+    persons = {"Q1": Person("Q1")}
+    ids = [Identity("Q1", "dibao")]
+    claims = [Claim("q1", "Q1", dt.date(2023, 5, 1), "inpatient", 100_000, 100_000, 60_000, 0)]
+    got = settle_objects(pol, persons, ids, claims)
+    assert got.settlements[0].oth_pay is None and got.settlements[0].maf_pay is None
+    with pytest.raises(ValueError, match="further payers"):
+        settle_columns(pol, inputs_from_objects(persons, ids, claims))

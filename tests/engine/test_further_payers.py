@@ -112,10 +112,10 @@ CHAIN = """payers:
         threshold: [{from: 2023-01-01, value: 0, ref: "test"}]
         ratio: [{from: 2023-01-01, value: 0.5, ref: "test"}]
         cap: [{from: 2023-01-01, value: null, ref: "test"}]
-  - id: charity
-    name: 慈善总会 (test)
+  - id: second_aid
+    name: 第二救助 (test)
     rules:
-      - id: charity_general
+      - id: second_general
         categories: general
         med_types: [inpatient, chronic]
         threshold: [{from: 2023-01-01, value: 0, ref: "test"}]
@@ -128,7 +128,7 @@ def test_reasonable_base_then_an_in_scope_payer(settle, path):
     """Bases (CONTRACT.md): medfee 12000, fulamt_ownpay_amt 2000 (1500 judged reasonable, 衢政办发
     〔2023〕1号 三(二) 合理自负), inscp 10000, hifp 6000, no identity: maf 0, r4 = 4000.
     reasonable_fund: base 4000 + 1500 - 0 = 5500, 50% -> 2750.
-    charity (in_scope, after it): base max(0, 4000 - 2750) = 1250, ratio 1, cap 100 -> 100.
+    second_aid (in_scope, after it): base max(0, 4000 - 2750) = 1250, ratio 1, cap 100 -> 100.
     oth_pay 2850; fund 6000 + 2850 = 8850; psn_part_amt 12000 - 8850 = 3150.
     An outpatient claim: reasonable_fund covers inpatient only (0, and nothing counted), charity
     covers inpatient and chronic only: 0 (the cap is used up anyway)."""
@@ -141,10 +141,10 @@ def test_reasonable_base_then_an_in_scope_payer(settle, path):
 
 
 def test_payer_covering_only_some_med_types(settle, path):
-    """A rule's med_types (CONTRACT.md: a med_type the rule leaves out is not covered: 0): charity
+    """A rule's med_types (CONTRACT.md: a med_type the rule leaves out is not covered: 0): the fund
     covers chronic only here. h1 inpatient: 0 and not counted; h2 chronic: r4 = 2000 - 1000 = 1000
     -> 1000 * 0.5 = 500 (a yearly base of chronic claims alone)."""
-    overlay = CHAIN.split("  - id: charity")[0].replace("reasonable_fund", "chronic_fund") \
+    overlay = CHAIN.split("  - id: second_aid")[0].replace("reasonable_fund", "chronic_fund") \
         .replace("rf_general", "cf_general").replace("base: reasonable", "base: in_scope") \
         .replace("med_types: [inpatient]", "med_types: [chronic]")
     run = settle("harbin", [("H1", "390")], [
@@ -221,3 +221,16 @@ def test_explain_shows_each_further_payer(tmp_path):
     assert "本次 3800.00, 家庭年度累计 4200.00; 起付标准 1000.00; 比例 100%; 年度限额 5000.00" in text
     assert "家庭年度应付 3200.00 − 本年家庭已付 0.00 = 3200.00" in text
     assert "test 预警值" in text and "梯次减负合计 oth_pay = 3200.00" in text
+
+
+def test_an_overlay_gives_a_seed_payer_its_rules_in_the_seeds_order(settle, path):
+    """Payers merge on `id` (CONTRACT.md): Harbin declares 三(五)'s charity, mutual aid and commercial
+    insurance without rules (they pay nothing, and have no detail row); an overlay that gives
+    `charity` rules makes it pay in its declared place, before a payer the overlay adds. E1 dibao:
+    r4 = 15000 - 9000 - 5400 = 600; charity 50% -> 300; then second_aid (ratio 1, cap 100) on
+    600 - 300 = 300 -> 100: oth_pay 400, psn_part_amt 200."""
+    overlay = CHAIN.replace("reasonable_fund", "charity").replace("base: reasonable", "base: in_scope") \
+        .replace("categories: general\n        med_types: [inpatient]\n", "categories: [dibao]\n        med_types: [inpatient]\n")
+    run = settle("harbin", [("E1", "390")], [claim("e1", "2023-05-01", 15000, 9000, 0, psn="E1")],
+                 identities=[("E1", "dibao", "", "")], stats=INCOME, overlay=overlay)
+    check(run, "e1", maf_pay=5400, oth_pay=400, fund_pay_sumamt=14800, psn_part_amt=200, category="dibao")

@@ -39,7 +39,10 @@ class Policy:
         recognised = set(model.categories.recognised)
         #: the payer chain (tuodi.policy.payers): the three tiers, then the further payers
         self.payers: tuple[Payer, ...] = payer_chain(model)
-        self.further_payers: tuple[Payer, ...] = tuple(p for p in self.payers if p.further)
+        #: the further payers that have rules: one declared without (a body a seed names without
+        #: saying whom it pays or how much) applies to no claim, has no detail row and pays nothing
+        self.further_payers: tuple[Payer, ...] = tuple(p for p in self.payers if p.further and p.rules)
+        self.declared_further_payers: tuple[Payer, ...] = tuple(p for p in self.payers if p.further)
         self._payer = {p.key: p for p in self.payers}
         for payer in self.payers:
             where = payer.key if not payer.further else f"payers.{payer.key}"
