@@ -11,6 +11,7 @@ Both settlement paths give the same rows (the columnar path hands further payers
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +235,30 @@ def test_an_overlay_gives_a_seed_payer_its_rules_in_the_seeds_order(settle, path
     run = settle("harbin", [("E1", "390")], [claim("e1", "2023-05-01", 15000, 9000, 0, psn="E1")],
                  identities=[("E1", "dibao", "", "")], stats=INCOME, overlay=overlay)
     check(run, "e1", maf_pay=5400, oth_pay=400, fund_pay_sumamt=14800, psn_part_amt=200, category="dibao")
+
+
+QUZHOU_OVERLAY = Path(__file__).resolve().parents[2] / "examples" / "overlay-quzhou-illustrative.yaml"
+
+
+def test_quzhou_family_through_the_illustrative_overlay(settle, path):
+    """衢政办发〔2023〕1号 三(三) 梯次化解 then 三(四) 暖心无忧 (reasonable base, family unit, ratio 1 above the
+    line), with examples/overlay-quzhou-illustrative.yaml's made-up numbers: CI 10,000 / 60%; maf
+    70%; 临时救助 (dibao) 5,000 / 50%; 残联 (disabled) 2,000 / 30%; 慈善 (dibao) 10,000 / 30%;
+    warm_heart line 8,000, cap 100,000. M (dibao) and S (dibao, disabled) are household Q.
+    m1: medfee 60000, fulamt 10000 (6000 reasonable): inscp 50000, hifp 25000, r1 25000,
+        hifmi (25000-10000)*0.6 = 9000, maf 16000*0.7 = 11200, r4 4800: 临时救助 4800 < 5000 -> 0,
+        慈善 < 10000 -> 0; warm_heart base 4800 + 6000 = 10800, family 10800 -> 2800.
+        psn_part_amt 60000 - (25000+9000+11200+2800) = 12000.
+    s1: medfee 20000, hifp 12000: r1 8000 < 10000 -> hifmi 0; maf 5600; r4 2400: 残联
+        (2400-2000)*0.3 = 120; warm_heart base 2400 - 120 = 2280, family 13080 -> F 5080, due
+        5080 - 2800 = 2280. oth_pay 2400, psn_part_amt 0: the family's reasonable burden is
+        (10800 - 2800) + 0 = 8000, the line."""
+    run = settle("quzhou", [{"psn_no": "M", "hh_no": "Q"}, {"psn_no": "S", "hh_no": "Q"}], [
+        claim("m1", "2023-03-01", 60000, 25000, psn="M", fulamt_ownpay_amt=10000, reasonable_ownpay_amt=6000),
+        claim("s1", "2023-06-01", 20000, 12000, psn="S"),
+    ], identities=[("M", "dibao", "", ""), ("S", "disabled", "", ""), ("S", "dibao", "", "")],
+        overlay=QUZHOU_OVERLAY.read_text(encoding="utf-8"))
+    check(run, "m1", hifmi_pay=9000, maf_pay=11200, tilt_pay=0, oth_pay=2800, fund_pay_sumamt=48000,
+          psn_part_amt=12000, category="dibao")
+    check(run, "s1", hifmi_pay=0, maf_pay=5600, oth_pay=2400, fund_pay_sumamt=20000, psn_part_amt=0)
+    assert "warning" not in run.stderr
