@@ -13,7 +13,14 @@ INCOME = {("per_capita_disposable_income", y): 3_000_000 + 100_000 * (y - 2020) 
 
 
 def policy(name: str, overlay: bool = False):
-    return load_policy(name, EXAMPLES / "overlay-harbin-ci-tilt.yaml" if overlay else None)
+    """A policy's three tiers: what the kernels pay (a policy's further payers, Quzhou's 暖心无忧
+    fund, are settled by the engine: tests/engine/test_further_payers.py, tests/conformance)."""
+    return three_tiers(load_policy(name, EXAMPLES / "overlay-harbin-ci-tilt.yaml" if overlay else None))
+
+
+def three_tiers(pol):
+    from tuodi.policy import Policy
+    return Policy(pol.model.model_copy(update={"payers": []}))
 
 
 def population(tmp: Path, pol, persons: int, year: int, seed: int, shape: Shape = Shape(),

@@ -22,7 +22,7 @@ from tuodi.engine import settle
 from .conftest import INCOME, population, policy
 
 FIELDS = ("setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt", "hifp_pay",
-          "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt")
+          "hifmi_pay", "maf_pay", "tilt_pay", "oth_pay", "fund_pay_sumamt", "psn_part_amt")
 POLICIES = [("harbin", 2023, False), ("harbin", 2024, True), ("qinghai", 2022, False),
             ("jiamusi", 2021, False), ("changzhi", 2017, False), ("quzhou", 2023, False)]
 
@@ -129,3 +129,26 @@ def test_columnar_equals_engine_on_mixed_populations_where_each_tier_pays(tmp_pa
     paid = paid_claims(clm, settle(pol, psn, ids, clm, INCOME).settlements)
     got = (paid["hifmi computed"], paid["hifmi given"], paid["maf"], paid["tilt"])
     assert all(g >= m for g, m in zip(got, least)), (got, least)
+
+
+def test_a_policy_with_further_payers_is_settled_by_the_engine():
+    """The kernels pay the three tiers; Quzhou's 暖心无忧 fund (衢政办发〔2023〕1号 三(四)) is a further
+    payer, so the columnar objects API gives the engine's results (oth_pay empty where the fund's
+    undefined line applies) and the kernels themselves refuse the policy."""
+    import datetime as dt
+
+    import pytest
+
+    from tuodi.batch.columnar import settle_columns
+    from tuodi.batch.objects import inputs_from_objects
+    from tuodi.engine.model import Claim, Identity, Person
+    from tuodi.policy import load_policy
+
+    pol = load_policy("quzhou")
+    persons = {"Q1": Person("Q1")}
+    ids = [Identity("Q1", "dibao")]
+    claims = [Claim("q1", "Q1", dt.date(2023, 5, 1), "inpatient", 100_000, 100_000, 60_000, 0)]
+    got = settle_objects(pol, persons, ids, claims)
+    assert got.settlements[0].oth_pay is None and got.settlements[0].maf_pay is None
+    with pytest.raises(ValueError, match="further payers"):
+        settle_columns(pol, inputs_from_objects(persons, ids, claims))

@@ -25,7 +25,7 @@ INCOME = [
     ("per_capita_disposable_income", 2024, "34000"),
 ]
 OUT_COLUMNS = ["setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt",
-               "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt"]
+               "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "oth_pay", "fund_pay_sumamt", "psn_part_amt"]
 
 
 def assert_refused(run, tmp_path, *words):

@@ -461,5 +461,11 @@ class _Settler:
 
 
 def settle_columns(policy: Policy, inputs: Inputs, stats: Stats | None = None) -> Outputs:
-    """Settle every claim of `inputs` under `policy`: the engine's results, as columns."""
+    """Settle every claim of `inputs` under `policy`: the engine's results, as columns.
+
+    The kernels pay the three tiers; a policy with further payers (梯次减负, CONTRACT.md) is settled
+    by the engine (`tuodi settle` hands it over before reading), so it is refused here."""
+    if policy.further_payers:
+        raise ValueError(f"policy {policy.id} declares further payers "
+                         f"({', '.join(p.id for p in policy.further_payers)}): the engine settles it")
     return _Settler(policy, inputs, stats or {}).run()

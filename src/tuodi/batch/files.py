@@ -10,8 +10,8 @@ engine instead: slower, never different.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -582,8 +582,12 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
         "medfee_sumamt": (claims.medfee, None), "inscp_scp_amt": (claims.inscp, None),
         "hifp_pay": (claims.hifp, None), "hifmi_pay": (out.hifmi, out.hifmi_null),
         "maf_pay": (out.maf, out.maf_null), "tilt_pay": (out.tilt, out.tilt_null),
+        # the kernels pay the three tiers only: a policy with further payers settles on the engine
+        # (tuodi.cli.batch_commands.settle_columnar), so oth_pay is 0 here (CONTRACT.md)
+        "oth_pay": (None, None),
         "fund_pay_sumamt": (out.fund, fund_null), "psn_part_amt": (out.psn_part, fund_null),
     }
+    n = len(claims.medfee)
     settled = {"hifmi_pay": 0, "maf_pay": 1, "tilt_pay": 2, "fund_pay_sumamt": 3, "psn_part_amt": 4}
     codes = np.asarray(out.category)
     if suffix == ".csv":
@@ -598,12 +602,14 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
                 "setl_id": neutralise_column(claims.setl_id), "psn_no": neutralise_column(claims.psn_no),
                 "setl_date": pl.Series(claims.date, dtype=pl.Int32).cast(pl.Date).cast(pl.Utf8),
                 "category": category,
-                **{c: _yuan_text(v, m) for c, (v, m) in amounts.items()},
+                **{c: _yuan_text(v, m) if v is not None else pl.repeat("0.00", n, eager=True)
+                   for c, (v, m) in amounts.items()},
             })
             frame.write_csv(tmp, line_terminator="\r\n", null_value="", quote_style="necessary")
         else:
             decimals = [claims.echo[c].alias(c) if c in claims.echo
-                        else pl.from_arrow(_decimal(np.asarray(v, dtype=np.int64), m,
+                        else pl.repeat(Decimal("0.00"), n, eager=True, dtype=pl.Decimal(18, 2)).alias(c)
+                        if v is None else pl.from_arrow(_decimal(np.asarray(v, dtype=np.int64), m,
                                                     out.words[settled[c]] if c in settled else None)).alias(c)
                         for c, (v, m) in amounts.items()]
             frame = pl.DataFrame([

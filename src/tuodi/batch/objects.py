@@ -61,6 +61,10 @@ def settlements_from_outputs(claims: list[Claim], out: Outputs) -> list[Settleme
 
 def settle_objects(policy: Policy, persons: dict[str, Person], identities: Iterable[Identity],
                    claims: list[Claim], stats: Stats | None = None) -> SettleResult:
-    """`tuodi.engine.settle` through the columnar path (no explanation steps)."""
+    """`tuodi.engine.settle` through the columnar path (no explanation steps); a policy with further
+    payers goes to the engine, as `tuodi settle` hands it over."""
+    if policy.further_payers:
+        from tuodi.engine import settle
+        return settle(policy, persons, identities, claims, stats)
     out = settle_columns(policy, inputs_from_objects(persons, identities, claims), stats)
     return SettleResult(settlements_from_outputs(claims, out), out.notes)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tuodi.batch.columnar import Outputs, settle_columns
-from tuodi.batch.synth import Population
+from tuodi.batch.synth import Population, three_tiers
 from tuodi.engine.schedule import Schedule, resolve
 from tuodi.policy import CATEGORY_NAMES, Policy
 from tuodi.policy.schema import CATEGORIES
@@ -124,7 +124,7 @@ def profile(policy: Policy, pop: Population, stats: dict | None = None, upstream
     """Settle `pop` under `policy` on the columnar path and summarise what it exercises."""
     stats = stats or {}
     inp = pop.inputs
-    out = outputs or settle_columns(policy, inp, stats)
+    out = outputs or settle_columns(three_tiers(policy), inp, stats)   # the three tiers' profile
     k, n = len(inp.claim_psn), len(inp.person_insutype)
     cpsn = inp.claim_psn
     amounts = {"hifmi_pay": (out.hifmi, out.hifmi_null), "maf_pay": (out.maf, out.maf_null),

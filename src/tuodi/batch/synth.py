@@ -258,9 +258,21 @@ def _undefined(values: list) -> bool:
     return any(v["value"] == "undefined" for v in values)
 
 
+def three_tiers(policy: Policy) -> Policy:
+    """The policy without its further payers (梯次减负): what the columnar kernels settle. The
+    upstream amounts and the profile are the three tiers'."""
+    if not policy.declared_further_payers:
+        return policy
+    raw = policy.model.model_dump(by_alias=True)
+    raw["payers"] = []
+    return Policy(PolicyFile.model_validate(raw))
+
+
 def upstream_policy(policy: Policy) -> Policy:
     """The policy with each critical-illness rule the seeds leave unquantified filled by a stand-in
-    (`STAND_INS`), every med_type named covered: what the upstream platform is assumed to pay."""
+    (`STAND_INS`), every med_type named covered: what the upstream platform is assumed to pay
+    (the three tiers only: further payers come after it)."""
+    policy = three_tiers(policy)
     raw = policy.model.model_dump(by_alias=True)
     ci = raw.get("critical_illness")
     if not ci:

@@ -58,9 +58,14 @@ class _Phases:
 
 
 def settle_columnar(policy: str, persons: Path, identities: Optional[Path], claims: Path, out_path: Path,
-                    stats: Optional[Path], overlay: Optional[Path], strict: bool) -> bool:
-    """`tuodi settle` through `tuodi.batch`; False when the scalar path is to settle instead."""
-    if not use_columnar(claims):
+                    stats: Optional[Path], overlay: Optional[Path], strict: bool,
+                    detail: Optional[Path] = None) -> bool:
+    """`tuodi settle` through `tuodi.batch`; False when the scalar path is to settle instead.
+
+    The kernels pay the three tiers; a policy that declares further payers (CONTRACT.md "Further
+    payers"), a `--detail` file, or inputs a further payer would read (`hh_no`,
+    `reasonable_ownpay_amt`) go to the scalar engine, even when the columnar path is forced."""
+    if not use_columnar(claims) or detail is not None:
         return False
     phase = _Phases()
     # the three files decode on threads (polars releases the GIL) from the start, while the
@@ -83,6 +88,8 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
     pool.submit(kernels.warm_up)
     pool.shutdown(wait=False)
     pol = load_policy(policy, overlay)
+    if pol.further_payers:
+        return False
     phase("start (imports, policy)")
     try:
         psn, insutype = files.read_persons(persons, frame_of(persons))
@@ -91,6 +98,9 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
         else:
             ids = (np.zeros(0, np.int64), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
         frame = frame_of(claims)   # the future no longer holds it: freed when read_claims is done
+        if frame is not None and "reasonable_ownpay_amt" in frame.columns and \
+                frame["reasonable_ownpay_amt"].null_count() < frame.height:
+            return False           # the scalar reader checks it against the out-of-scope costs
         phase("read persons, identities")
         clm = files.read_claims(claims, psn, pol, frame)
         del frame

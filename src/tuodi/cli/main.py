@@ -17,6 +17,7 @@ from tuodi.engine.explain import explain_settlement
 from tuodi.engine.settle import TIER_COLUMN, Notes
 from tuodi.io import (InputError, read_claims, read_identities, read_persons, read_stats,
                       write_settlements)
+from tuodi.io.write import write_detail
 from tuodi.io.atomic import OutputError
 from tuodi.policy import JURISDICTIONS, PolicyError, load_policy
 
@@ -105,8 +106,9 @@ def report_notes(policy_id: str, notes: Notes, strict: bool) -> None:
     for (tier, rule_id, category), n in sorted(notes.undefined.items()):
         who = f" for {category}" if category else ""
         reason = notes.undefined_reason[(tier, rule_id, category)]
+        column = notes.columns.get(tier) or TIER_COLUMN[tier]
         lines.append(f"policy {policy_id}: rule {tier}.{rule_id}{who} is undefined: "
-                     f"{TIER_COLUMN[tier]} left empty on {n} claim(s) ({reason})")
+                     f"{column} left empty on {n} claim(s) ({reason})")
     if strict and lines:
         raise Refusal(f"--strict: {lines[0]}" + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""))
     for category, n in sorted(notes.ignored_categories.items()):
@@ -142,16 +144,27 @@ def settle(
     claims: Path = ClaimsOpt, out_path: Path = typer.Option(..., "--out", help="settlements file (.csv or .parquet)"),
     stats: Optional[Path] = StatsOpt, overlay: Optional[Path] = OverlayOpt,
     strict: bool = typer.Option(False, "--strict", help="an undefined rule is an error"),
+    detail: Optional[Path] = typer.Option(None, "--detail", help="detail file: one row per claim and payer (setldetail)"),
 ) -> None:
-    """Settle every claim: basic insurance → critical illness → assistance → tilted assistance."""
-    refuse_overwriting_inputs({"--out": out_path}, {"--persons": persons, "--identities": identities,
-                                                    "--claims": claims, "--stats": stats, "--overlay": overlay})
-    if batch_commands.settle_columnar(policy, persons, identities, claims, out_path, stats, overlay, strict):
+    """Settle every claim: basic insurance → critical illness → assistance → tilted assistance →
+    the further payers the policy declares."""
+    if detail is not None and out_path is not None and detail == out_path:
+        raise Refusal(f"--detail {detail} is the --out file: write them to two files")
+    refuse_overwriting_inputs({"--out": out_path, "--detail": detail},
+                              {"--persons": persons, "--identities": identities,
+                               "--claims": claims, "--stats": stats, "--overlay": overlay})
+    if batch_commands.settle_columnar(policy, persons, identities, claims, out_path, stats, overlay, strict,
+                                      detail):
         return  # large inputs: the columnar path (tuodi.batch), the same results
     pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
     result = run_settlement(pol, psn, ids, clm, sts)
     report_notes(pol.id, result.notes, strict)
+    if detail is not None:
+        from tuodi.io.write import check_out_path
+        check_out_path(detail)   # refused before anything is written
     write_settlements(out_path, result.settlements)
+    if detail is not None:
+        write_detail(detail, result.settlements, pol)
     err.print(f"tuodi: settled {len(result.settlements)} claim(s) of {len({c.psn_no for c in clm})} "
               f"person(s) under {pol.id}; wrote {out_path}", markup=False)
 
@@ -167,10 +180,15 @@ def explain(
     pol, psn_map, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
     if psn not in psn_map:
         raise Refusal(f"{persons}: unknown person {psn!r} (--psn)")
+    # a family-unit payer's year is the household's: its members' claims are settled with the person's
+    hh = psn_map[psn].hh_no if any(p.unit == "family" for p in pol.further_payers) else None
+    family = {p for p, person in psn_map.items() if hh is not None and person.hh_no == hh} | {psn}
     mine = [c for c in clm if c.psn_no == psn]
-    result = engine_settle(pol, {psn: psn_map[psn]}, [i for i in ids if i.psn_no == psn], mine, sts)
+    theirs = [c for c in clm if c.psn_no in family]
+    result = engine_settle(pol, {p: psn_map[p] for p in family}, [i for i in ids if i.psn_no in family],
+                           theirs, sts)
     med = {c.setl_id: c.med_type for c in mine}
-    ordered = sorted(result.settlements, key=lambda s: s.setl_date)
+    ordered = sorted((s for s in result.settlements if s.psn_no == psn), key=lambda s: s.setl_date)
     out.print(f"{pol.name} ({pol.id}) — 参保人 {psn}: {len(mine)} 笔结算", markup=False)
     for s in ordered:
         out.print("", markup=False)

@@ -323,3 +323,64 @@ def report(
     wrote = " and ".join(str(p) for p in (xlsx, html) if p is not None)
     err.print(f"tuodi: report on {rep.total.claims} claim(s) of {len(rep.total.persons)} person(s) under "
               f"{pol.id}; wrote {wrote}", markup=False)
+
+
+@app.command()
+@guarded
+def fund(
+    policy: str = PolicyOpt,
+    detail: Path = typer.Option(..., "--detail", help="detail file of `tuodi settle --detail`"),
+    sources: Path = typer.Option(..., "--sources", help="sources file: fund,source_type,source,amount,date"),
+    year_text: str = YearOpt, out_path: Path = typer.Option(..., "--out", help="fund file (.csv or .parquet)"),
+    overlay: Optional[Path] = OverlayOpt,
+) -> None:
+    """The further payers' accounts for a year: raised by source, fiscal share, paid, balance, breaches."""
+    from tuodi.io.tables import _cell, parse_date
+    from tuodi.programs.fund import FUND_COLUMNS, SOURCE_TYPES, Payment, Source, accounts, fund_ids, share_text
+
+    refuse_overwriting_inputs({"--out": out_path}, {"--detail": detail, "--sources": sources, "--overlay": overlay})
+    year = _parse_year(year_text)
+    pol = load_policy(policy, overlay)
+    ids = fund_ids(pol)
+
+    def known_fund(v: str) -> str:
+        if v not in ids:
+            raise ValueError(f"not a further payer of {pol.id} (known: {', '.join(sorted(ids)) or 'none'})")
+        return ids[v]
+
+    def source_type(v: str) -> str:
+        if v not in SOURCE_TYPES:
+            raise ValueError(f"source_type is one of {', '.join(SOURCE_TYPES)}")
+        return v
+
+    t = read_table(sources)
+    t.require("fund", "source_type", "amount", "date")
+    raised = []
+    for i, row in t.rows():
+        def cell(c, parse, required=True):
+            return _cell(t, i, c, row.get(c), parse, required=required)
+        raised.append(Source(cell("fund", known_fund), cell("source_type", source_type),
+                             cell("source", restore, False), cell("amount", parse_amount_fen), cell("date", parse_date)))
+    d = read_table(detail)
+    d.require("setl_id", "psn_no", "setl_date", "fund_pay_type", "fund_payamt")
+    paid = []
+    for i, row in d.rows():
+        kind = (row.get("fund_pay_type") or "").strip()
+        if kind not in ids:
+            continue   # a tier's row (hifmi, 610100, tilt): not a further payer's account
+        def cell(c, parse, required=True):
+            return _cell(d, i, c, row.get(c), parse, required=required)
+        paid.append(Payment(ids[kind], cell("setl_id", restore), cell("psn_no", restore), cell("setl_date", parse_date),
+                            cell("fund_payamt", parse_amount_fen, False)))
+    rows = accounts(pol, year, raised, paid)
+    for a in rows:
+        for b in a.breach:
+            what = (f"fiscal share {share_text(a.fiscal_share)} above its limit {share_text(a.fiscal_share_limit)}"
+                    if b == "fiscal_share" else f"paid {yuan(a.paid)} more than raised {yuan(a.raised)}")
+            err.print(f"tuodi: warning: fund {a.fund} {year}: {what} ({b})", markup=False)
+    write_rows(out_path, FUND_COLUMNS, ({
+        "fund": a.fund, "year": str(a.year), "raised": yuan(a.raised), "fiscal": yuan(a.fiscal),
+        "fiscal_share": share_text(a.fiscal_share), "paid": yuan(a.paid), "persons": str(a.persons),
+        "claims": str(a.claims), "balance": yuan(a.balance), "fiscal_share_limit": share_text(a.fiscal_share_limit),
+        "breach": ";".join(a.breach)} for a in rows), amount_columns=("raised", "fiscal", "paid", "balance"))
+    err.print(f"tuodi: {len(rows)} fund account(s) for {year} under {pol.id}; wrote {out_path}", markup=False)

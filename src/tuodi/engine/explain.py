@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from tuodi.engine.model import Settlement, Step
 from tuodi.engine.money import ratio_text, yuan
-from tuodi.engine.settle import TIER_COLUMN, TIER_LABEL
 from tuodi.policy import CATEGORY_NAMES, Policy
+from tuodi.policy.payers import TIER_BASE_LABEL
+
+#: the tiers' base labels as the explanation prints them (the service's views recognise them)
+BASE_LABEL = TIER_BASE_LABEL
 
 MED_TYPE_LABEL = {"inpatient": "住院", "chronic": "门诊慢特病", "outpatient": "普通门诊"}
-BASE_LABEL = {"critical_illness": "大病保险基数 r1", "assistance": "救助基数 r2",
-              "tilt": "倾斜救助基数 r3"}
 
 
 def category_label(slug: str | None) -> str:
@@ -29,28 +30,36 @@ def _ratios(step: Step) -> str:
 
 
 def explain_step(step: Step, policy: Policy) -> list[str]:
-    column = TIER_COLUMN[step.tier]
+    payer = policy.payer(step.tier)
+    base_label = payer.base_label
     amount = "空 (未量化)" if step.amount is None else yuan(step.amount)
-    head = f"  {TIER_LABEL[step.tier]} {column} = {amount}"
+    if payer.further:   # one of the payers whose sum is oth_pay: named, with its fund code or id
+        head = f"  {payer.name} ({payer.fund_pay_type}, 计入 {payer.column}) = {amount}"
+    else:
+        head = f"  {payer.name} {payer.column} = {amount}"
     if step.rule_id:
         who = f" [{category_label(step.category)}]" if step.category else ""
-        head += f"   规则 {step.rule_id} {step.rule_name}{who}"
+        head += f"   规则 {step.rule_id}{' ' + step.rule_name if step.rule_name else ''}{who}"
     lines = [head]
     if step.amount is None or not step.refs:
-        base = "" if step.base_claim is None else f"{BASE_LABEL[step.tier]} 本次 {yuan(step.base_claim)}; "
+        base = "" if step.base_claim is None else f"{base_label} 本次 {yuan(step.base_claim)}; "
         if step.note:
             lines.append(f"      {base}{step.note}")
         return lines
     cap = "不设封顶线" if step.cap is None else yuan(step.cap)
+    # a family-unit payer's yearly base, paid amount and cap are the household's (hh_no)
+    year = "家庭年度累计" if payer.unit == "family" else "年度累计"
     lines.append(
-        f"      {BASE_LABEL[step.tier]}: 本次 {yuan(step.base_claim)}, 年度累计 {yuan(step.base_year)}; "
+        f"      {base_label}: 本次 {yuan(step.base_claim)}, {year} {yuan(step.base_year)}; "
         f"起付标准 {yuan(step.threshold)}; 比例 {_ratios(step)}; 年度限额 {cap}"
     )
     if step.trigger_line is not None:
         lines.append(f"      启动线 {yuan(step.trigger_line)} (年度累计须超过此线)")
     due = step.amount if step.due is None else step.due
-    lines.append(f"      年度应付 {yuan(step.annual_amount)} − 本年已付 {yuan(step.paid_before)} = {yuan(due)}")
-    lines += _own_cost(step)
+    paid = "本年家庭已付" if payer.unit == "family" else "本年已付"
+    lines.append(f"      {'家庭' if payer.unit == 'family' else ''}年度应付 {yuan(step.annual_amount)} − "
+                 f"{paid} {yuan(step.paid_before)} = {yuan(due)}")
+    lines += _own_cost(step, base_label)
     if step.note:
         lines.append(f"      注: {step.note}")
     dates = sorted(set(step.value_dates))
@@ -60,13 +69,13 @@ def explain_step(step: Step, policy: Policy) -> list[str]:
     return lines
 
 
-def _own_cost(step: Step) -> list[str]:
+def _own_cost(step: Step, base_label: str) -> list[str]:
     """The own-cost rule on this step (CONTRACT.md, No claim is paid beyond its own cost): what
     passed to earlier claims, what no claim had room for, and the top-ups from later claims."""
     lines = []
     own = step.amount - sum(a for _, a in step.top_ups)  # type: ignore[operator]
     if step.due is not None and step.due > own:
-        lines.append(f"      本次支付以本次{BASE_LABEL[step.tier]} {yuan(step.base_claim)} 为限: 本次 {yuan(own)}, "
+        lines.append(f"      本次支付以本次{base_label} {yuan(step.base_claim)} 为限: 本次 {yuan(own)}, "
                      f"余额 {yuan(step.due - own)}")
         if step.passed_on:
             given = ", ".join(f"{sid} {yuan(a)}" for sid, a in step.passed_on)
@@ -91,5 +100,8 @@ def explain_settlement(s: Settlement, policy: Policy, med_type: str | None = Non
         lines += explain_step(step, policy)
     fund = "空" if s.fund_pay_sumamt is None else yuan(s.fund_pay_sumamt)
     part = "空" if s.psn_part_amt is None else yuan(s.psn_part_amt)
+    if policy.further_payers:
+        oth = "空" if s.oth_pay is None else yuan(s.oth_pay)
+        lines.append(f"  梯次减负合计 oth_pay = {oth}")
     lines.append(f"  基金支付合计 fund_pay_sumamt = {fund}   个人负担 psn_part_amt = {part}")
     return "\n".join(lines)

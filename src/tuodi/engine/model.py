@@ -22,6 +22,8 @@ class Person:
     tel: str | None = None
     addr: str | None = None
     certno: str | None = None
+    #: household number (家庭编号): one family for payers whose unit is `family`; None: alone
+    hh_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,12 @@ class Claim:
     referred: bool = True
     in_province: bool = True
     out_of_area: bool = False
+    #: the out-of-scope costs judged reasonable (政策外合理费用, 衢政办发〔2023〕1号 三(二)): only
+    #: payers whose base is `reasonable` count it
+    reasonable_ownpay_amt: int = 0
+    #: diagnosis (病种编号/名称) as the hospital sends it, carried to reports
+    dise_no: str | None = None
+    dise_name: str | None = None
 
     @property
     def ci_base(self) -> int:
@@ -68,7 +76,7 @@ class Claim:
 class Step:
     """How one tier's amount on one claim was found: the tracer of the explanation."""
 
-    tier: str
+    tier: str            # the payer's key in the chain (tuodi.policy.payers)
     amount: int | None
     rule_id: str | None = None
     rule_name: str | None = None
@@ -109,10 +117,13 @@ class Settlement:
     maf_pay: int | None
     tilt_pay: int | None
     steps: list[Step] = field(default_factory=list)
+    #: what the further payers after tilted assistance paid, their sum (其他支出); 0 where the
+    #: policy declares none
+    oth_pay: int | None = 0
 
     @property
     def fund_pay_sumamt(self) -> int | None:
-        parts = (self.hifp_pay, self.hifmi_pay, self.maf_pay, self.tilt_pay)
+        parts = (self.hifp_pay, self.hifmi_pay, self.maf_pay, self.tilt_pay, self.oth_pay)
         return None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
 
     @property

@@ -38,11 +38,10 @@ from dateutil.relativedelta import relativedelta
 from tuodi.engine.model import Claim, Identity, Person, Settlement, Step
 from tuodi.engine.schedule import NotDefined, Schedule, Stats, resolve
 from tuodi.policy import Policy
+# the chain is declared once, in tuodi.policy.payers (TIER_COLUMN and TIER_LABEL stay importable here)
+from tuodi.policy.payers import TIER_COLUMN, TIER_LABEL, TIERS, Payer  # noqa: F401
 from tuodi.policy.schema import Rule
 
-TIERS = ("critical_illness", "assistance", "tilt")
-TIER_COLUMN = {"critical_illness": "hifmi_pay", "assistance": "maf_pay", "tilt": "tilt_pay"}
-TIER_LABEL = {"critical_illness": "大病保险", "assistance": "医疗救助", "tilt": "倾斜救助"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +62,8 @@ class Notes:
     undefined_reason: dict = field(default_factory=dict)
     #: categories a person holds that the jurisdiction does not recognise -> identities ignored
     ignored_categories: Counter = field(default_factory=Counter)
+    #: payer key -> the settlements column its undefined amounts leave empty
+    columns: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -169,12 +170,15 @@ class _Tier:
             and claim.med_type not in cand.rule.undefined_med_types)
 
     def settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
-               given: int | None = None) -> tuple[int | None, Step, str | None]:
+               given: int | None = None, candidates: list[Candidate] | None = None,
+               ) -> tuple[int | None, Step, str | None]:
         """Pay this tier on one claim; returns (amount, explanation step, chosen category).
 
         The amount is the claim's own; a later claim of the year may still top it up (补付):
-        `amounts` and `steps` hold the year's final amounts once its last claim is settled."""
-        amount, step, category, computed = self._settle(claim, base, cal, given)
+        `amounts` and `steps` hold the year's final amounts once its last claim is settled.
+        For a family unit, `cal` and `candidates` are the claimant's (a claim is eligible by its
+        own claimant's identities), while the bases and `paid` are the family's."""
+        amount, step, category, computed = self._settle(claim, base, cal, given, candidates)
         i = len(self.amounts)
         self.ids.append(claim.setl_id)
         self.claim_bases.append(base)
@@ -202,10 +206,17 @@ class _Tier:
         return tuple(passed), rest
 
     def _settle(self, claim: Claim, base: int | None, cal: _PersonCalendar,
-                given: int | None) -> tuple[int | None, Step, str | None, bool]:
+                given: int | None, candidates: list[Candidate] | None = None,
+                ) -> tuple[int | None, Step, str | None, bool]:
         """(amount, step, category, whether the tier computed a payment for the claim, so that
         it may take a later rise)."""
-        active = [c for c in self.candidates if c.category is None or cal.holds(c.category, claim, self.name)]
+        cands = self.candidates if candidates is None else candidates
+        active = [c for c in cands if c.category is None or cal.holds(c.category, claim, self.name)]
+        if candidates is not None:
+            # a family's candidates are its rules: a claim counts once for a rule, under the first
+            # of the claimant's identities (policy order) that the rule covers on its date
+            seen: set[str] = set()
+            active = [c for c in active if not (c.key in seen or seen.add(c.key))]
         reasons = {c.key: self._ineligible_reason(c, claim) for c in active}
         for c in active:
             if reasons[c.key] is None:
@@ -254,6 +265,7 @@ class _Tier:
         if undefined is not None:
             cand, reason = undefined
             self.paid = None
+            self.notes.columns.setdefault(self.name, self.policy.payer(self.name).column)
             self.notes.undefined[(self.name, cand.rule.id, cand.category or "")] += 1
             self.notes.undefined_reason.setdefault((self.name, cand.rule.id, cand.category or ""), reason)
             step = Step(self.name, None, rule_id=cand.rule.id, rule_name=cand.rule.name,
@@ -290,44 +302,121 @@ class _Tier:
 def settle_person(policy: Policy, person: Person, identities: Iterable[Identity],
                   claims: list[Claim], stats: Stats, notes: Notes | None = None,
                   schedules: dict | None = None) -> list[Settlement]:
-    """Settle one person's claims, already in settlement order (date, then arrival)."""
+    """Settle one person's claims, already in settlement order (date, then arrival), through the
+    whole chain; a family-unit payer sees the person as a family alone (the service's reading
+    until it knows households)."""
     notes = notes if notes is not None else Notes()
     schedules = schedules if schedules is not None else {}
+    out, claimant = _settle_person_tiers(policy, person, identities, claims, stats, notes, schedules)
+    if policy.further_payers:
+        _settle_further(policy, {person.psn_no: person}, {person.psn_no: claimant}, claims, out,
+                        stats, notes, schedules)
+    return out
+
+
+@dataclass(slots=True)
+class _Claimant:
+    """What a further payer needs of a claimant: their calendar and candidates per payer."""
+
+    cal: _PersonCalendar
+    cands: dict[str, list[Candidate]]
+
+
+def _settle_person_tiers(policy: Policy, person: Person, identities: Iterable[Identity],
+                         claims: list[Claim], stats: Stats, notes: Notes,
+                         schedules: dict) -> tuple[list[Settlement], _Claimant]:
+    """The three tiers over one person's claims (in settlement order), year by year."""
     cal = _PersonCalendar(policy, identities, notes)
-    cands = {t: _candidates(policy, person, cal, t) for t in TIERS}
+    cands = {p.key: _candidates(policy, person, cal, p.key) for p in policy.payers}
     years: dict[int, list[int]] = defaultdict(list)
     for i, claim in enumerate(claims):
         years[claim.setl_date.year].append(i)
     out: list[Settlement | None] = [None] * len(claims)
+    tiers = policy.payers[:len(TIERS)]
     for idx in years.values():
         year_claims = [claims[i] for i in idx]
-        for i, s in zip(idx, _settle_year(policy, cands, cal, year_claims, stats, notes, schedules)):
+        for i, s in zip(idx, _settle_year(policy, tiers, cands, cal, year_claims, stats, notes, schedules)):
             out[i] = s
-    return out  # type: ignore[return-value]
+    return out, _Claimant(cal, cands)  # type: ignore[return-value]
 
 
-def _settle_year(policy: Policy, cands: dict[str, list[Candidate]], cal: _PersonCalendar,
-                 claims: list[Claim], stats: Stats, notes: Notes, schedules: dict) -> list[Settlement]:
+def _settle_year(policy: Policy, tiers: tuple[Payer, ...], cands: dict[str, list[Candidate]],
+                 cal: _PersonCalendar, claims: list[Claim], stats: Stats, notes: Notes,
+                 schedules: dict) -> list[Settlement]:
     """One person-year, tier after tier over all its claims: a later claim may top up an earlier
-    one's amount (own-cost rule), and the next tier's base is r less the final amount."""
-    bases: list[int | None] = [c.ci_base for c in claims]
-    tiers: list[tuple[list[int | None], list[Step], list[str | None]]] = []
-    for t in TIERS:
-        tier = _Tier(policy, t, cands[t], stats, notes, schedules)
-        cats = [tier.settle(c, b, cal, given=c.hifmi_pay if t == "critical_illness" else None)[2]
-                for c, b in zip(claims, bases)]
-        tiers.append((tier.amounts, tier.steps, cats))
-        bases = [None if b is None or a is None else b - a for b, a in zip(bases, tier.amounts)]
-    (hifmi, ci_steps, ci_cats), (maf, maf_steps, maf_cats), (tilt, tilt_steps, tilt_cats) = tiers
+    one's amount (own-cost rule), and the next tier's base is what the tier left (Payer.base_of)."""
+    left: list[int | None] = [c.ci_base for c in claims]
+    paid: list[list[int | None]] = []
+    steps: list[list[Step]] = []
+    cats: list[list[str | None]] = []
+    for payer in tiers:
+        tier = _Tier(policy, payer.key, cands[payer.key], stats, notes, schedules)
+        cats.append([tier.settle(c, payer.base_of(b, c.reasonable_ownpay_amt), cal,
+                                 given=getattr(c, payer.column) if payer.given else None)[2]
+                     for c, b in zip(claims, left)])
+        paid.append(tier.amounts)
+        steps.append(tier.steps)
+        left = [None if b is None or a is None else b - a for b, a in zip(left, tier.amounts)]
+    hifmi, maf, tilt = paid
+    ci_cats, maf_cats, tilt_cats = cats
     return [
         Settlement(
             setl_id=c.setl_id, psn_no=c.psn_no, setl_date=c.setl_date,
             category=maf_cats[i] or tilt_cats[i] or ci_cats[i], medfee_sumamt=c.medfee_sumamt,
             inscp_scp_amt=c.inscp_scp_amt, hifp_pay=c.hifp_pay, hifmi_pay=hifmi[i], maf_pay=maf[i],
-            tilt_pay=tilt[i], steps=[ci_steps[i], maf_steps[i], tilt_steps[i]],
+            tilt_pay=tilt[i], steps=[s[i] for s in steps],
         )
         for i, c in enumerate(claims)
     ]
+
+
+def _left_after_tiers(s: Settlement) -> int | None:
+    """r4 = r3 - tilt_pay: the in-scope self-pay left after the three tiers."""
+    parts = (s.hifmi_pay, s.maf_pay, s.tilt_pay)
+    return None if any(p is None for p in parts) else s.inscp_scp_amt - s.hifp_pay - sum(parts)  # type: ignore[arg-type]
+
+
+def _settle_further(policy: Policy, persons: dict[str, Person], claimants: dict[str, _Claimant],
+                    claims: list[Claim], out: list[Settlement], stats: Stats, notes: Notes,
+                    schedules: dict) -> None:
+    """The further payers (CONTRACT.md "Further payers"), one after the other over all claims:
+    each on its unit's year (the person, or the family by `hh_no`), claims in `setl_date` order,
+    then the order given; its base is what the tiers and the earlier further payers left
+    (Payer.base_of). Fills `oth_pay`, the steps and, where the tiers gave none, the category."""
+    left = [_left_after_tiers(s) for s in out]
+    for payer in policy.further_payers:
+        units: dict[tuple, list[int]] = defaultdict(list)
+        for i, c in enumerate(claims):
+            hh = persons[c.psn_no].hh_no if payer.unit == "family" else None
+            units[("hh", hh) if hh else ("psn", c.psn_no), c.setl_date.year].append(i)
+        family = {m: [Candidate(c.key.split(":", 1)[1], c.category, c.rule) if c.category else c
+                      for c in claimants[m].cands[payer.key]] for m in claimants} \
+            if payer.unit == "family" else None
+        for idx in units.values():
+            idx.sort(key=lambda i: claims[i].setl_date)   # stable: the order given within a day
+            tier = _Tier(policy, payer.key, [], stats, notes, schedules)
+            cats = []
+            for i in idx:
+                c = claims[i]
+                who = claimants[c.psn_no]
+                base = payer.base_of(left[i], c.reasonable_ownpay_amt)
+                if family is None:
+                    tier.candidates = who.cands[payer.key]
+                    tier.bases = tier.bases or {k.key: 0 for k in tier.candidates}
+                    cats.append(tier.settle(c, base, who.cal)[2])
+                    continue
+                # a family: the yearly base per rule and the amount paid are the household's, over
+                # its members' eligible claims; a claim is eligible by its claimant's identities
+                for k in family[c.psn_no]:
+                    tier.bases.setdefault(k.key, 0)
+                cats.append(tier.settle(c, base, who.cal, candidates=family[c.psn_no])[2])
+            for i, amount, step, cat in zip(idx, tier.amounts, tier.steps, cats):
+                s = out[i]
+                s.steps.append(step)
+                s.oth_pay = None if s.oth_pay is None or amount is None else s.oth_pay + amount
+                left[i] = None if left[i] is None or amount is None else left[i] - amount  # type: ignore[operator]
+                if s.category is None and cat:
+                    s.category = cat
 
 
 def settlement_order(claims: list[Claim]) -> dict[str, list[int]]:
@@ -344,7 +433,9 @@ def settle(policy: Policy, persons: dict[str, Person], identities: Iterable[Iden
            claims: list[Claim], stats: Stats | None = None, progress=None) -> SettleResult:
     """Settle every claim; the result is in the order of `claims`.
 
-    `progress(n)` is called with the number of claims done after each person (for progress bars).
+    The tiers run person by person; the further payers then run over all claims, as a family-unit
+    payer's year spans the members of a household. `progress(n)` is called with the number of
+    claims done after each person (for progress bars).
     """
     stats = stats or {}
     notes = Notes()
@@ -353,11 +444,14 @@ def settle(policy: Policy, persons: dict[str, Person], identities: Iterable[Iden
     for ident in identities:
         idents[ident.psn_no].append(ident)
     result: list[Settlement | None] = [None] * len(claims)
+    claimants: dict[str, _Claimant] = {}
     for psn_no, idx in settlement_order(claims).items():
-        rows = settle_person(policy, persons[psn_no], idents.get(psn_no, ()),
-                             [claims[i] for i in idx], stats, notes, schedules)
+        rows, claimants[psn_no] = _settle_person_tiers(
+            policy, persons[psn_no], idents.get(psn_no, ()), [claims[i] for i in idx], stats, notes, schedules)
         for i, s in zip(idx, rows):
             result[i] = s
         if progress is not None:
             progress(len(idx))
+    if policy.further_payers:
+        _settle_further(policy, persons, claimants, claims, result, stats, notes, schedules)  # type: ignore[arg-type]
     return SettleResult(result, notes)  # type: ignore[arg-type]

@@ -32,7 +32,8 @@ def read_settlements(path: str | Path, persons: dict[str, Person]) -> list[Settl
     """Read and check a settlements file: unique `setl_id`, known persons and category slugs,
     and amounts that add up (`fund_pay_sumamt`, `psn_part_amt`, empty when a part is)."""
     t = read_table(path)
-    t.require(*SETTLEMENT_COLUMNS)
+    # oth_pay (the further payers, issue 12) may be absent from a file written before it: 0
+    t.require(*(c for c in SETTLEMENT_COLUMNS if c != "oth_pay"))
     seen: set[str] = set()
     out = []
     for i, row in t.rows():
@@ -53,14 +54,15 @@ def read_settlements(path: str | Path, persons: dict[str, Person]) -> list[Settl
             inscp_scp_amt=cell("inscp_scp_amt", parse_amount_fen, True),
             hifp_pay=cell("hifp_pay", parse_amount_fen, True),
             hifmi_pay=cell("hifmi_pay", parse_amount_fen), maf_pay=cell("maf_pay", parse_amount_fen),
-            tilt_pay=cell("tilt_pay", parse_amount_fen))
+            tilt_pay=cell("tilt_pay", parse_amount_fen),
+            oth_pay=cell("oth_pay", parse_amount_fen) if "oth_pay" in t.columns else 0)
         fund = cell("fund_pay_sumamt", parse_amount_fen)
         part = cell("psn_part_amt", parse_signed_amount_fen)
         if s.inscp_scp_amt > s.medfee_sumamt:
             raise InputError(t.path, "inconsistent amounts: inscp_scp_amt exceeds medfee_sumamt", i, "inscp_scp_amt")
         if fund != s.fund_pay_sumamt:
             raise InputError(t.path, "inconsistent amounts: fund_pay_sumamt must be hifp_pay + hifmi_pay + maf_pay "
-                             "+ tilt_pay (empty when one of them is)", i, "fund_pay_sumamt")
+                             "+ tilt_pay + oth_pay (empty when one of them is)", i, "fund_pay_sumamt")
         if part != s.psn_part_amt:
             raise InputError(t.path, "inconsistent amounts: psn_part_amt must be medfee_sumamt − fund_pay_sumamt",
                              i, "psn_part_amt")

@@ -258,6 +258,7 @@ def read_persons(path: str | Path) -> dict[str, Person]:
             tel=_text(row.get("tel")),
             addr=_text(row.get("addr")),
             certno=_cell(t, i, "certno", row.get("certno"), parse_certno),
+            hh_no=_text(row.get("hh_no")),
         )
     return persons
 
@@ -371,12 +372,19 @@ def claim_from_row(t: Table, i: int, row: dict[str, str | None], is_person: Call
         inscp = check_claim_amounts(medfee, ownpay, overlmt, preself, given_inscp, hifp, hifmi)
     except InconsistentAmounts as e:
         raise InputError(t.path, str(e), i, e.column) from None
+    reasonable = cell("reasonable_ownpay_amt", parse_amount_fen, default=0)
+    if reasonable > ownpay + overlmt + preself:
+        raise InputError(t.path, "inconsistent amounts: reasonable_ownpay_amt exceeds fulamt_ownpay_amt + "
+                         f"overlmt_selfpay + preselfpay_amt = {yuan(ownpay + overlmt + preself)} (the costs "
+                         "outside policy scope, of which it is the reasonable part)", i, "reasonable_ownpay_amt")
     return Claim(
         setl_id=setl_id, psn_no=psn_no, setl_date=day, med_type=med_type,
         medfee_sumamt=medfee, inscp_scp_amt=inscp, hifp_pay=hifp, hifmi_pay=hifmi,
         referred=cell("referred", parse_bool, default=True),
         in_province=cell("in_province", parse_bool, default=True),
         out_of_area=cell("out_of_area", parse_bool, default=False),
+        reasonable_ownpay_amt=reasonable,
+        dise_no=_text(row.get("dise_no")), dise_name=_text(row.get("dise_name")),
     )
 
 

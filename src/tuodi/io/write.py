@@ -12,14 +12,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tuodi.engine.model import Settlement
+from tuodi.policy import Policy
 from tuodi.engine.money import yuan
 from tuodi.io.atomic import atomic_output
 from tuodi.io.safe import neutralise
 from tuodi.io.tables import InputError
 
 SETTLEMENT_COLUMNS = ["setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt",
-                      "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "fund_pay_sumamt", "psn_part_amt"]
+                      "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", "oth_pay", "fund_pay_sumamt", "psn_part_amt"]
 AMOUNT_COLUMNS = SETTLEMENT_COLUMNS[4:]
+#: the detail file (`settle --detail`): one row per claim and payer, after the national `setldetail`
+DETAIL_COLUMNS = ["setl_id", "psn_no", "setl_date", "fund_pay_type", "fund_pay_type_name", "fund_payamt"]
 
 
 def settlement_row(s: Settlement) -> dict[str, str]:
@@ -29,7 +32,7 @@ def settlement_row(s: Settlement) -> dict[str, str]:
         "category": s.category or "", "medfee_sumamt": yuan(s.medfee_sumamt),
         "inscp_scp_amt": yuan(s.inscp_scp_amt), "hifp_pay": yuan(s.hifp_pay),
         "hifmi_pay": yuan(s.hifmi_pay), "maf_pay": yuan(s.maf_pay), "tilt_pay": yuan(s.tilt_pay),
-        "fund_pay_sumamt": yuan(s.fund_pay_sumamt), "psn_part_amt": yuan(s.psn_part_amt),
+        "oth_pay": yuan(s.oth_pay), "fund_pay_sumamt": yuan(s.fund_pay_sumamt), "psn_part_amt": yuan(s.psn_part_amt),
     }
 
 
@@ -83,3 +86,20 @@ def write_rows(path: str | Path, columns: Sequence[str], rows: Iterable[dict[str
 def write_settlements(path: str | Path, settlements: Iterable[Settlement]) -> None:
     write_rows(path, SETTLEMENT_COLUMNS, (settlement_row(s) for s in settlements),
                amount_columns=AMOUNT_COLUMNS, date_columns=("setl_date",))
+
+
+def detail_rows(s: Settlement, policy: Policy) -> list[dict[str, str]]:
+    """A settlement's detail-file rows: one per payer of the chain, in its order (CONTRACT.md,
+    detail file); `fund_pay_type` is the payer's national fund code, else its id."""
+    rows = []
+    for step in s.steps:
+        payer = policy.payer(step.tier)
+        rows.append({"setl_id": s.setl_id, "psn_no": s.psn_no, "setl_date": s.setl_date.isoformat(),
+                     "fund_pay_type": payer.fund_pay_type, "fund_pay_type_name": payer.name,
+                     "fund_payamt": yuan(step.amount)})
+    return rows
+
+
+def write_detail(path: str | Path, settlements: Iterable[Settlement], policy: Policy) -> None:
+    write_rows(path, DETAIL_COLUMNS, (row for s in settlements for row in detail_rows(s, policy)),
+               amount_columns=("fund_payamt",), date_columns=("setl_date",))

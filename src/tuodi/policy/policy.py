@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence, TypeVar
 
-from tuodi.policy.schema import CATEGORY_NAMES, Lookback, PolicyFile, Rule, Tier
+from tuodi.policy.payers import TIERS, Payer, payer_chain
+from tuodi.policy.schema import CATEGORY_NAMES, FurtherPayer, Lookback, PolicyFile, Rule, Tier
 
 T = TypeVar("T")
 
@@ -13,8 +14,6 @@ CATEGORY_BY_NAME: dict[str, str] = {
     **{slug: slug for slug in CATEGORY_NAMES},
     **{name: slug for slug, names in CATEGORY_NAMES.items() for name in names},
 }
-
-TIERS = ("critical_illness", "assistance", "tilt")
 
 
 def value_at(values: Sequence[T], day: dt.date) -> T | None:
@@ -38,14 +37,21 @@ class Policy:
         if model.categories is None:
             raise ValueError("key categories: a jurisdiction lists the categories it recognises")
         recognised = set(model.categories.recognised)
-        for tier_name in TIERS:
-            tier = getattr(model, tier_name)
-            for rule in tier.rules if tier else ():
+        #: the payer chain (tuodi.policy.payers): the three tiers, then the further payers
+        self.payers: tuple[Payer, ...] = payer_chain(model)
+        #: the further payers that have rules: one declared without (a body a seed names without
+        #: saying whom it pays or how much) applies to no claim, has no detail row and pays nothing
+        self.further_payers: tuple[Payer, ...] = tuple(p for p in self.payers if p.further and p.rules)
+        self.declared_further_payers: tuple[Payer, ...] = tuple(p for p in self.payers if p.further)
+        self._payer = {p.key: p for p in self.payers}
+        for payer in self.payers:
+            where = payer.key if not payer.further else f"payers.{payer.key}"
+            for rule in payer.rules:
                 if rule.categories != "general":
                     extra = set(rule.categories) - recognised
                     if extra:
                         raise ValueError(
-                            f"key {tier_name}.rules.{rule.id}.categories: {sorted(extra)} "
+                            f"key {where}.rules.{rule.id}.categories: {sorted(extra)} "
                             "are not in categories.recognised"
                         )
 
@@ -72,12 +78,16 @@ class Policy:
         """The category whose rules an identity follows (Qinghai: 事实无人抚养儿童 -> 孤儿)."""
         return self.model.categories.follows.get(category, category)
 
-    def tier(self, name: str) -> Tier | None:
-        return getattr(self.model, name)
+    def payer(self, key: str) -> Payer:
+        """A payer of the chain by its key (critical_illness, assistance, tilt, a further payer's id)."""
+        return self._payer[key]
+
+    def tier(self, name: str) -> Tier | FurtherPayer | None:
+        """A payer's declaration in the policy file (a tier, or a further payer)."""
+        return self._payer[name].declaration
 
     def rules(self, tier: str) -> list[Rule]:
-        t = self.tier(tier)
-        return list(t.rules) if t else []
+        return list(self._payer[tier].rules)
 
     def lookback(self, category: str) -> Lookback | None:
         for lb in self.model.lookback:

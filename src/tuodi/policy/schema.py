@@ -159,7 +159,8 @@ class Rule(BaseModel):
 
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    name: str
+    #: optional (a further payer's rule in an overlay may give only its id)
+    name: str = ""
     #: `general`: everyone insured (no identity needed); otherwise the categories it serves.
     categories: Union[Literal["general"], list[str]]
     insutypes: list[Literal["390", "310"]] | None = None
@@ -195,10 +196,36 @@ class Tier(BaseModel):
     model_config = _STRICT
     name: str
     ref: str
+    #: national fund code (基金支付类型) for the detail file, where the policy gives one
+    fund_code: str | None = None
     rules: list[Rule] = []
     #: Harbin 三(六)3: out-of-area claims without a referral are not eligible.
     exclude_unreferred_out_of_area: bool = False
     exclude_ref: str | None = None
+
+
+class FurtherPayer(BaseModel):
+    """A further payer after tilted assistance (梯次减负, special funds; CONTRACT.md "Further payers"):
+    a department's or body's assistance, charity, or a fund such as Quzhou's 医保暖心无忧专项基金.
+
+    `base`: `in_scope` pays on the in-scope self-pay left after every earlier payer; `reasonable`
+    on that plus the claim's `reasonable_ownpay_amt` not yet paid. `unit`: `family` keeps the
+    yearly base, the amount paid and the cap per household (`hh_no`). Its rules have the shape
+    and meaning of the assistance rules; a payer with no rules pays nothing (a body a seed names
+    without saying whom it pays or how much)."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    fund_code: str | None = None
+    base: Literal["in_scope", "reasonable"] = "in_scope"
+    unit: Literal["person", "family"] = "person"
+    ref: str | None = None
+    rules: list[Rule] = []
+    exclude_unreferred_out_of_area: bool = False
+    exclude_ref: str | None = None
+    #: the most of the fund that may be fiscal money (衢政办发〔2023〕1号 三(四): 原则上不超过40%)
+    fiscal_share_limit: DatedRatioList | None = None
 
 
 class Lookback(BaseModel):
@@ -356,6 +383,8 @@ class PolicyFile(BaseModel):
     critical_illness: Tier | None = None
     assistance: Tier | None = None
     tilt: Tier | None = None
+    #: further payers after tilted assistance, in the order they pay (CONTRACT.md "Further payers")
+    payers: list[FurtherPayer] = []
     subsidy: list[SubsidyRule] = []
     contribution: Contribution | None = None
     warnings: list[WarningRule] = []
