@@ -67,7 +67,7 @@ def test_every_value_cites_a_seed_document(name):
 
 def test_citation_check_reaches_every_kind_of_cited_value():
     """The check above walks warning rules and their lines (哈政办规 三(四)), look-back windows
-    (三(六)1 12 months), trigger shares (三(二)2 50%), contribution figures (佳木斯 一1, 一2) and
+    (三(三) 自申请之日前12个月), trigger shares (三(二)2 50%), contribution figures (佳木斯 一1, 一2) and
     targets (衢政办发〔2023〕1号 二), not only the settlement schedules, subsidies and grants."""
     kinds = {where.split(".")[0] + (".trigger" if ".trigger." in where else "")
              for name in JURISDICTIONS for where, _ in _all_dated(load_policy(name))}

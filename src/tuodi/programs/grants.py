@@ -1,5 +1,6 @@
 """One-off grants (一次性救助): e.g. Changzhi's 5,000 yuan 大病关怀救助 (长民发[2017]142号 三(二)2)
-for 建档立卡贫困人口 with one of the 24 major diseases at a late stage, once per person."""
+for 低保, 特困 and 建档立卡贫困人口 (从重点对象扩展到建档立卡贫困人口对象) with one of the 24 major
+diseases at a late stage, once per person."""
 from __future__ import annotations
 
 import datetime as dt
