@@ -54,11 +54,12 @@ def test_report_page_renders_offline_with_charts_and_the_right_figures(tuodi):
             for i in range(2):
                 box = charts.nth(i).bounding_box()
                 assert box and box["width"] > 300 and box["height"] > 150
-            # the spend chart: one bar per category row + recipients + total, five segments each,
-            # each bar filling the same drawn width (the segments are shares of the bill)
+            # the spend chart: one bar per category row + recipients + total, six segments each
+            # (basic insurance, the payer chain's columns hifmi, maf, tilt and oth_pay, the personal
+            # part), each bar filling the same drawn width (the segments are shares of the bill)
             bars = page.locator('#chart-spend rect[data-series]')
             categories = page.locator('#by-category tbody tr').count()
-            assert bars.count() == 5 * categories
+            assert bars.count() == 6 * categories
             widths = defaultdict(float)
             for j in range(bars.count()):
                 box = bars.nth(j).bounding_box()

@@ -280,31 +280,48 @@ def report(
     stats: Optional[Path] = StatsOpt, overlay: Optional[Path] = OverlayOpt, strict: bool = StrictOpt,
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="the report as an XLSX workbook"),
     html: Optional[Path] = typer.Option(None, "--html", help="the report as a self-contained HTML page"),
+    sources: Optional[Path] = typer.Option(None, "--sources", help="sources file of the further payers "
+                                           "(fund,source_type,source,amount,date): adds their accounts per year"),
+    detail: Optional[Path] = typer.Option(None, "--detail", help="with --settlements and --sources: the detail "
+                                          "file of the same `tuodi settle --detail` run (what each payer paid)"),
 ) -> None:
     """The protection report: per identity category and month — persons, claims, cost, each fund,
-    综合保障率, 政策范围内保障率, 个人负担率, persons warned, and the targets."""
+    综合保障率, 政策范围内保障率, 个人负担率, persons warned, and the targets; with --sources, the further
+    payers' accounts per year (what `tuodi fund` gives)."""
     from tuodi.dashboard.page import write_report_html
     from tuodi.dashboard.tables import build_report
     from tuodi.dashboard.workbook import write_report_xlsx
+    from tuodi.programs.fund import accounts, payments_of
 
     if (settlements is None) == (claims is None):
         raise Refusal("report: give either --settlements (output of settle) or --claims (settled on the fly)")
     if xlsx is None and html is None:
         raise Refusal("report: give --xlsx F, --html F or both")
+    if detail is not None and (sources is None or claims is not None):
+        raise Refusal("report: --detail goes with --settlements and --sources (with --claims the run's own "
+                      "payments are used)")
+    if sources is not None and settlements is not None and detail is None:
+        raise Refusal("report: --sources with --settlements needs --detail F (the detail file of the same "
+                      "settle run): the settlements file gives only oth_pay, the further payers' sum")
     refuse_overwriting_inputs({"--xlsx": xlsx, "--html": html},
                               {"--persons": persons, "--identities": identities, "--settlements": settlements,
-                               "--claims": claims, "--stats": stats, "--overlay": overlay})
+                               "--claims": claims, "--stats": stats, "--overlay": overlay, "--sources": sources,
+                               "--detail": detail})
     _check_out(xlsx, ".xlsx", "--xlsx")
     _check_out(html, ".html", "--html")
     if claims is not None:
         pol, psn, ids, clm, sts = load_inputs(policy, persons, identities, claims, stats, overlay)
+        raised = _read_sources(sources, pol) if sources is not None else []
+        paid = None     # the run's own payments (its steps), below
         result = run_settlement(pol, psn, ids, clm, sts)
         report_notes(pol.id, result.notes, strict)
         settled = result.settlements
     else:
         pol, psn, ids = _persons_and_identities(policy, persons, identities, overlay)
+        raised = _read_sources(sources, pol) if sources is not None else []
         sts = read_stats(stats) if stats else {}
         settled = read_settlements(settlements, psn)
+        paid = _read_fund_payments(detail, pol) if detail is not None else None
         for s in settled:
             if not pol.in_force(s.setl_date):
                 raise InputError(settlements, f"no policy in force on {s.setl_date} for {pol.id} "
@@ -315,7 +332,15 @@ def report(
     # A policy that sets no targets is compared with Quzhou's (衢政办发〔2023〕1号 二), the one seed
     # that quantifies them; the pure report builder is handed the loaded policy.
     reference = None if pol.model.targets else load_policy(REFERENCE_TARGETS)
-    rep = build_report(pol, settled, alerts, notes.lines(pol.id, "not evaluated"), reference)
+    funds = None
+    if sources is not None:
+        paid = paid if paid is not None else payments_of(pol, settled)
+        # every year the claims, the payments or the sources touch (tuodi fund gives one --year)
+        years = sorted({s.setl_date.year for s in settled} | {p.setl_date.year for p in paid}
+                       | {x.date.year for x in raised})
+        funds = [a for y in years for a in accounts(pol, y, raised, paid)]
+        _print_breaches(funds)
+    rep = build_report(pol, settled, alerts, notes.lines(pol.id, "not evaluated"), reference, funds)
     if xlsx is not None:
         write_report_xlsx(xlsx, rep)
     if html is not None:
@@ -335,12 +360,27 @@ def fund(
     overlay: Optional[Path] = OverlayOpt,
 ) -> None:
     """The further payers' accounts for a year: raised by source, fiscal share, paid, balance, breaches."""
-    from tuodi.io.tables import _cell, parse_date
-    from tuodi.programs.fund import FUND_COLUMNS, SOURCE_TYPES, Payment, Source, accounts, fund_ids, share_text
+    from tuodi.programs.fund import FUND_COLUMNS, accounts, share_text
 
     refuse_overwriting_inputs({"--out": out_path}, {"--detail": detail, "--sources": sources, "--overlay": overlay})
     year = _parse_year(year_text)
     pol = load_policy(policy, overlay)
+    rows = accounts(pol, year, _read_sources(sources, pol), _read_fund_payments(detail, pol))
+    _print_breaches(rows)
+    write_rows(out_path, FUND_COLUMNS, ({
+        "fund": a.fund, "year": str(a.year), "raised": yuan(a.raised), "fiscal": yuan(a.fiscal),
+        "fiscal_share": share_text(a.fiscal_share), "paid": yuan(a.paid), "persons": str(a.persons),
+        "claims": str(a.claims), "balance": yuan(a.balance), "fiscal_share_limit": share_text(a.fiscal_share_limit),
+        "breach": ";".join(a.breach)} for a in rows), amount_columns=("raised", "fiscal", "paid", "balance"))
+    err.print(f"tuodi: {len(rows)} fund account(s) for {year} under {pol.id}; wrote {out_path}", markup=False)
+
+
+def _read_sources(path: Path, pol) -> list:
+    """The sources file (CONTRACT.md fund file): `fund` a further payer's id or fund code of the
+    policy, `source_type` one of SOURCE_TYPES; a bad cell is refused with file, row and column."""
+    from tuodi.io.tables import _cell, parse_date
+    from tuodi.programs.fund import SOURCE_TYPES, Source, fund_ids
+
     ids = fund_ids(pol)
 
     def known_fund(v: str) -> str:
@@ -353,7 +393,7 @@ def fund(
             raise ValueError(f"source_type is one of {', '.join(SOURCE_TYPES)}")
         return v
 
-    t = read_table(sources)
+    t = read_table(path)
     t.require("fund", "source_type", "amount", "date")
     raised = []
     for i, row in t.rows():
@@ -361,7 +401,16 @@ def fund(
             return _cell(t, i, c, row.get(c), parse, required=required)
         raised.append(Source(cell("fund", known_fund), cell("source_type", source_type),
                              cell("source", restore, False), cell("amount", parse_amount_fen), cell("date", parse_date)))
-    d = read_table(detail)
+    return raised
+
+
+def _read_fund_payments(path: Path, pol) -> list:
+    """The further payers' rows of a detail file (`settle --detail`); the tiers' rows are skipped."""
+    from tuodi.io.tables import _cell, parse_date
+    from tuodi.programs.fund import Payment, fund_ids
+
+    ids = fund_ids(pol)
+    d = read_table(path)
     d.require("setl_id", "psn_no", "setl_date", "fund_pay_type", "fund_payamt")
     paid = []
     for i, row in d.rows():
@@ -372,15 +421,15 @@ def fund(
             return _cell(d, i, c, row.get(c), parse, required=required)
         paid.append(Payment(ids[kind], cell("setl_id", restore), cell("psn_no", restore), cell("setl_date", parse_date),
                             cell("fund_payamt", parse_amount_fen, False)))
-    rows = accounts(pol, year, raised, paid)
+    return paid
+
+
+def _print_breaches(rows) -> None:
+    """Each breach of a fund account as a warning on stderr (CONTRACT.md fund file)."""
+    from tuodi.programs.fund import share_text
+
     for a in rows:
         for b in a.breach:
             what = (f"fiscal share {share_text(a.fiscal_share)} above its limit {share_text(a.fiscal_share_limit)}"
                     if b == "fiscal_share" else f"paid {yuan(a.paid)} more than raised {yuan(a.raised)}")
-            err.print(f"tuodi: warning: fund {a.fund} {year}: {what} ({b})", markup=False)
-    write_rows(out_path, FUND_COLUMNS, ({
-        "fund": a.fund, "year": str(a.year), "raised": yuan(a.raised), "fiscal": yuan(a.fiscal),
-        "fiscal_share": share_text(a.fiscal_share), "paid": yuan(a.paid), "persons": str(a.persons),
-        "claims": str(a.claims), "balance": yuan(a.balance), "fiscal_share_limit": share_text(a.fiscal_share_limit),
-        "breach": ";".join(a.breach)} for a in rows), amount_columns=("raised", "fiscal", "paid", "balance"))
-    err.print(f"tuodi: {len(rows)} fund account(s) for {year} under {pol.id}; wrote {out_path}", markup=False)
+            err.print(f"tuodi: warning: fund {a.fund} {a.year}: {what} ({b})", markup=False)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from html import escape
 
 PALETTE = {"hifp_pay": "#4e79a7", "hifmi_pay": "#59a14f", "maf_pay": "#f28e2b", "tilt_pay": "#b07aa1",
-           "psn_part_amt": "#e15759"}
+           "oth_pay": "#76b7b2", "psn_part_amt": "#e15759"}
 
 
 def _fmt_yuan(fen: int) -> str:
@@ -17,8 +17,10 @@ def stacked_bars(title: str, rows: list[tuple[str, dict[str, int]]], series: dic
                  chart_id: str) -> str:
     """Horizontal 100% stacked bars: one bar per row label, one segment per series (fen)."""
     label_w, bar_w, bar_h, gap, top = 230, 520, 22, 10, 34
-    height = top + len(rows) * (bar_h + gap) + 40
     width = label_w + bar_w + 20
+    per_line = max(1, width // 152)                      # legend entries of 152 px per line
+    legend_lines = -(-len(series) // per_line)
+    height = top + len(rows) * (bar_h + gap) + 22 + 18 * legend_lines
     parts = [f'<svg id="{chart_id}" class="chart" role="img" xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
              f'<title>{escape(title)}</title>',
@@ -36,12 +38,10 @@ def stacked_bars(title: str, rows: list[tuple[str, dict[str, int]]], series: dic
                          f'fill="{PALETTE.get(key, "#999")}" data-series="{key}" data-value="{Decimal(v) / 100}">'
                          f'<title>{escape(label)} · {escape(name)}: {_fmt_yuan(v)} 元{share}</title></rect>')
             x += max(w, 0)
-    ly = height - 14
-    lx = 0
-    for key, name in series.items():
+    for i, (key, name) in enumerate(series.items()):
+        lx, ly = 152 * (i % per_line), height - 14 - 18 * (legend_lines - 1 - i // per_line)
         parts.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{PALETTE.get(key, "#999")}"/>'
                      f'<text x="{lx + 16}" y="{ly}">{escape(name)}</text>')
-        lx += 152
     parts.append("</svg>")
     return "".join(parts)
 

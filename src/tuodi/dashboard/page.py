@@ -8,8 +8,10 @@ from html import escape
 from pathlib import Path
 
 from tuodi.dashboard.charts import rate_lines, stacked_bars
-from tuodi.dashboard.tables import FUND_LABELS, MONEY, Group, Report, category_label
-from tuodi.dashboard.workbook import GROUP_COLUMNS, HEADERS_ZH
+from tuodi.dashboard.tables import PERSONAL, ENGLISH, Group, Report, category_label
+from tuodi.dashboard.workbook import (ACCOUNTS_REF, SOURCE_NAMES, account_rows, group_columns, headers_zh,
+                                      method_notes)
+from tuodi.programs.fund import SOURCE_TYPES
 from tuodi.io.atomic import atomic_output
 
 CSS = """
@@ -35,19 +37,47 @@ def _yuan(fen: int) -> str:
     return f"{Decimal(fen) / 100:,.2f}"
 
 
-def _group_table(table_id: str, groups: list[Group]) -> str:
-    cols = GROUP_COLUMNS
-    head = "".join(f"<th>{escape(HEADERS_ZH.get(c, c))}<br><small>{escape(c)}</small></th>" for c in cols[1:])
+def _group_table(report: Report, table_id: str, groups: list[Group]) -> str:
+    cols, zh = group_columns(report), headers_zh(report)
+    head = "".join(f"<th>{escape(zh.get(c, c))}<br><small>{escape(c)}</small></th>" for c in cols[1:])
     rows = []
     for g in groups:
         cells = [f'<td class="t">{escape(category_label(g.category))}</td>', f'<td class="t">{escape(g.month)}</td>',
                  f"<td>{len(g.persons)}</td>", f"<td>{g.claims}</td>", f"<td>{g.incomplete}</td>",
-                 *[f'<td data-col="{m}">{_yuan(g.money[m])}</td>' for m in MONEY],
+                 *[f'<td data-col="{escape(m)}">{_yuan(g.money[m])}</td>' for m in g.columns],
                  f'<td data-col="protection_rate">{_pct(g.protection_rate)}</td>',
                  f'<td data-col="in_scope_protection_rate">{_pct(g.in_scope_protection_rate)}</td>',
                  f'<td data-col="burden_rate">{_pct(g.burden_rate)}</td>', f"<td>{len(g.warned)}</td>"]
         rows.append(f'<tr data-category="{escape(g.category)}" data-month="{escape(g.month)}">{"".join(cells)}</tr>')
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _accounts(report: Report) -> str:
+    """The further payers' accounts per year (专项基金运行情况, 衢政办发〔2023〕1号 三(四)); empty when
+    no sources were given."""
+    if report.accounts is None:
+        return ""
+    head = ("<th>fund</th><th>name</th><th>year</th><th>筹资 raised</th>"
+            + "".join(f"<th>{escape(SOURCE_NAMES[t])}<br><small>{escape(t)}</small></th>" for t in SOURCE_TYPES)
+            + "<th>财政占比 fiscal share</th><th>上限 limit</th><th>支出 paid</th><th>人数 persons</th>"
+              "<th>笔数 claims</th><th>结余 balance</th><th>breach</th><th>ref</th>")
+    rows = []
+    for r in account_rows(report):
+        fund, name, year, raised, *by_type = r[:4 + len(SOURCE_TYPES)]
+        share, limit, paid, persons, claims, balance, breach, ref = r[4 + len(SOURCE_TYPES):]
+        cells = [f'<td class="t">{escape(fund)}</td>', f'<td class="t">{escape(name)}</td>', f"<td>{year}</td>",
+                 f'<td data-col="raised">{raised:,.2f}</td>',
+                 *(f'<td data-col="raised_{t}">{v:,.2f}</td>' for t, v in zip(SOURCE_TYPES, by_type)),
+                 f'<td data-col="fiscal_share">{_pct(share)}</td>', f'<td data-col="fiscal_share_limit">{_pct(limit)}</td>',
+                 f'<td data-col="paid">{paid:,.2f}</td>', f'<td data-col="persons">{persons}</td>',
+                 f'<td data-col="claims">{claims}</td>', f'<td data-col="balance">{balance:,.2f}</td>',
+                 f'<td data-col="breach" class="{"unmet" if breach else "met"}">{escape(breach) or "—"}</td>',
+                 f'<td class="t">{escape(ref)}</td>']
+        rows.append(f'<tr data-fund="{escape(fund)}" data-year="{year}">{"".join(cells)}</tr>')
+    return (f'<h2>梯次减负与专项基金 further payers\' accounts</h2><p class="note">{escape(ACCOUNTS_REF)}</p>'
+            f'<table id="accounts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            '<p class="note">raised: the sources file, by source type; paid, persons, claims: the payer\'s '
+            'payments over the year\'s claims (persons and claims paid more than 0); balance = raised − paid.</p>')
 
 
 def render_html(report: Report) -> str:
@@ -64,7 +94,8 @@ def render_html(report: Report) -> str:
     spend = stacked_bars(
         "各身份费用构成 who pays the bill, by identity category",
         [(category_label(g.category), g.money) for g in [*report.by_category, report.recipients, report.total]],
-        FUND_LABELS, "chart-spend")
+        {**{f.column: f.label for f in report.funds}, PERSONAL[0]: f"{PERSONAL[1]} {ENGLISH[PERSONAL[0]]}"},
+        "chart-spend")
     targets = {x.id: x for x in report.targets}
     target_lines = [(f"目标 {x.name} {x.op} {x.value * 100:.0f}%", x.value, "#1a7f37" if x.id == "protection_rate" else "#c62828")
                     for x in report.targets if x.id in ("protection_rate", "burden_rate")]
@@ -91,7 +122,8 @@ def render_html(report: Report) -> str:
                        for c in report.contribution)
         contribution = (f'<h2>筹资 who pays the premium</h2><table id="contribution"><thead><tr><th>item</th>'
                         f'<th>from</th><th>元/人</th><th>ref</th></tr></thead><tbody>{rows}</tbody></table>')
-    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    notes = "".join(f"<li>{escape(n)}</li>" for n in [*method_notes(report)[2:], *report.notes])
+    accounts = _accounts(report)
     _ = targets
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -110,15 +142,16 @@ def render_html(report: Report) -> str:
 <table id="targets"><thead><tr><th>target</th><th>goal</th><th>year</th><th>actual (救助对象)</th><th>status</th><th>source</th></tr></thead>
 <tbody>{target_rows}</tbody></table>
 <h2>按身份 by identity category</h2>
-{_group_table("by-category", [*report.by_category, report.recipients, report.total])}
+{_group_table(report, "by-category", [*report.by_category, report.recipients, report.total])}
 <h2>按月 by month</h2>
-{_group_table("by-month", report.by_month)}
+{_group_table(report, "by-month", report.by_month)}
 <h2>身份 × 月 category × month</h2>
-{_group_table("by-category-month", report.by_category_month)}
+{_group_table(report, "by-category-month", report.by_category_month)}
 <h2>预警 early warnings</h2>
 <table id="warnings"><thead><tr><th>rule</th><th>name</th><th>persons</th><th>notify</th><th>ref</th></tr></thead>
 <tbody>{warn_rows}</tbody></table>
 {contribution}
+{accounts}
 <h2>说明 method</h2>
 <ul class="note"><li>综合保障率 = fund_pay_sumamt ÷ medfee_sumamt; 政策范围内保障率 = fund_pay_sumamt ÷ inscp_scp_amt;
 个人负担率 = psn_part_amt ÷ medfee_sumamt.</li>

@@ -1,8 +1,10 @@
 """The protection report's figures (保障情况): per identity category and month, and in total.
 
 For each group of claims: persons, claims, cost (医疗费总额), in-scope cost (政策范围内费用), each
-fund's spend (hifp_pay 基本医保, hifmi_pay 大病保险, maf_pay 医疗救助, tilt_pay 倾斜救助), the
-funds together and the personal part, and three rates:
+fund's spend — basic insurance (hifp_pay, settled upstream), then the payer chain's settlements
+columns in its order (tuodi.policy.payers: hifmi_pay 大病保险, maf_pay 医疗救助, tilt_pay 倾斜救助,
+oth_pay 其他支出, the further payers' sum) — the funds together and the personal part, and three
+rates:
 
 - 综合保障率 (protection rate)          = fund_pay_sumamt ÷ medfee_sumamt
 - 政策范围内保障率 (in-scope protection) = fund_pay_sumamt ÷ inscp_scp_amt
@@ -14,7 +16,9 @@ amount (a rule the seeds do not quantify) cannot be split, so it is counted apar
 flagged by at least one early-warning rule in the year of their claims. Targets are the policy's
 own (衢政办发〔2023〕1号 二: 医疗救助对象 综合保障率 ≥ 85%, 个人负担率 ≤ 15% by 2025), or, when the
 policy sets none, those of the reference policy the caller passes in (the command line passes
-Quzhou's); they are compared on the claims of identity holders. Nothing here reads a file.
+Quzhou's); they are compared on the claims of identity holders. When the caller gives the further
+payers' sources and payments, the report carries their accounts per year (tuodi.programs.fund, the
+statement the 暖心无忧 fund office 定期向社会公布: 衢政办发〔2023〕1号 三(四)). Nothing here reads a file.
 """
 from __future__ import annotations
 
@@ -25,13 +29,53 @@ from typing import Iterable
 
 from tuodi.engine.model import Settlement
 from tuodi.policy import Policy
+from tuodi.policy.payers import FURTHER_COLUMN
 from tuodi.policy.schema import CATEGORY_NAMES
+from tuodi.programs.fund import Account
 from tuodi.programs.warnings import Alert
 
-MONEY = ("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay",
+#: basic insurance: settled upstream (the claim's hifp_pay), before the payer chain
+BASIC = ("hifp_pay", "基本医保")
+#: the English word shown beside a settlements column's Chinese name
+ENGLISH = {"hifp_pay": "basic", "hifmi_pay": "critical illness", "maf_pay": "assistance", "tilt_pay": "tilted",
+           FURTHER_COLUMN: "further payers", "psn_part_amt": "personal"}
+PERSONAL = ("psn_part_amt", "个人负担")
+
+
+@dataclass(frozen=True)
+class FundColumn:
+    """A fund's spend column: the settlements column, its Chinese name, and the payers in it."""
+
+    column: str
+    name: str
+    payers: tuple[str, ...] = ()     # the further payers' names that add up to oth_pay
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {ENGLISH.get(self.column, self.column)}"
+
+
+def fund_columns(policy: Policy) -> list[FundColumn]:
+    """The funds' spend columns: basic insurance, then the payer chain's columns in its order (the
+    further payers are one column, oth_pay, as in the settlements file, which always has it)."""
+    out = [FundColumn(*BASIC)]
+    further = tuple(p.name for p in policy.payers if p.further)
+    for p in policy.payers:
+        if p.further:
+            continue
+        if all(c.column != p.column for c in out):
+            out.append(FundColumn(p.column, p.name))
+    out.append(FundColumn(FURTHER_COLUMN, "其他支出", further))
+    return out
+
+
+def money_columns(funds: list[FundColumn]) -> tuple[str, ...]:
+    return ("medfee_sumamt", "inscp_scp_amt", *(f.column for f in funds), "fund_pay_sumamt", "psn_part_amt")
+
+
+#: the columns of a report without a policy at hand (the three tiers and oth_pay)
+MONEY = ("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "hifmi_pay", "maf_pay", "tilt_pay", FURTHER_COLUMN,
          "fund_pay_sumamt", "psn_part_amt")
-FUND_LABELS = {"hifp_pay": "基本医保 basic", "hifmi_pay": "大病保险 critical illness",
-               "maf_pay": "医疗救助 assistance", "tilt_pay": "倾斜救助 tilted", "psn_part_amt": "个人负担 personal"}
 ALL = "(all)"
 RECIPIENTS = "(all recipients)"
 NONE = "(no identity)"
@@ -56,24 +100,26 @@ class Group:
 
     category: str
     month: str
+    columns: tuple[str, ...] = MONEY
     persons: set = field(default_factory=set)
     warned: set = field(default_factory=set)
     claims: int = 0
     incomplete: int = 0
-    money: dict = field(default_factory=lambda: {m: 0 for m in MONEY})
+    money: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.money = {m: self.money.get(m, 0) for m in self.columns}
 
     def add(self, s: Settlement, warned: bool) -> None:
         self.persons.add(s.psn_no)
         if warned:
             self.warned.add(s.psn_no)
         self.claims += 1
-        fund, part = s.fund_pay_sumamt, s.psn_part_amt
-        if fund is None or part is None:
+        if s.fund_pay_sumamt is None or s.psn_part_amt is None:
             self.incomplete += 1
             return
-        values = (s.medfee_sumamt, s.inscp_scp_amt, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.tilt_pay, fund, part)
-        for m, v in zip(MONEY, values):
-            self.money[m] += v
+        for m in self.columns:
+            self.money[m] += getattr(s, m)    # every column is a Settlement field or property
 
     @property
     def protection_rate(self) -> Decimal | None:
@@ -114,6 +160,15 @@ class Report:
     warnings: list[dict]
     contribution: list[dict]
     notes: list[str]
+    funds: list[FundColumn] = field(default_factory=list)
+    #: the further payers' accounts per year, when sources were given (None: not asked for)
+    accounts: list[Account] | None = None
+    #: each further payer's id -> (name, clause) for the accounts section
+    payer_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def money_columns(self) -> tuple[str, ...]:
+        return money_columns(self.funds)
 
     @property
     def months(self) -> list[str]:
@@ -159,16 +214,20 @@ def _contribution(policy: Policy) -> list[dict]:
 
 
 def build_report(policy: Policy, settlements: Iterable[Settlement], alerts: Iterable[Alert],
-                 notes: Iterable[str] = (), reference: Policy | None = None) -> Report:
+                 notes: Iterable[str] = (), reference: Policy | None = None,
+                 accounts: list[Account] | None = None) -> Report:
     """Group the settled claims and compare with the targets: the policy's own, or, when it sets
-    none, those of `reference` (a policy already loaded by the caller)."""
+    none, those of `reference` (a policy already loaded by the caller). `accounts` are the further
+    payers' accounts (tuodi.programs.fund.accounts), when the caller has their sources."""
     alerts = list(alerts)
     flagged = {(a.psn_no, a.year) for a in alerts}
+    funds = fund_columns(policy)
+    columns = money_columns(funds)
     groups: dict[tuple[str, str], Group] = {}
 
     def group(category: str, month: str) -> Group:
         if (category, month) not in groups:
-            groups[(category, month)] = Group(category, month)
+            groups[(category, month)] = Group(category, month, columns)
         return groups[(category, month)]
 
     for s in settlements:
@@ -188,13 +247,16 @@ def build_report(policy: Policy, settlements: Iterable[Settlement], alerts: Iter
     by_month = sorted((g for (c, m), g in groups.items() if c == ALL and m != ALL), key=lambda g: g.month)
     by_category_month = sorted((g for (c, m), g in groups.items() if m != ALL and c not in (ALL, RECIPIENTS)),
                                key=lambda g: (cat_key(g.category), g.month))
-    total = groups.get((ALL, ALL), Group(ALL, ALL))
-    recipients = groups.get((RECIPIENTS, ALL), Group(RECIPIENTS, ALL))
+    total = groups.get((ALL, ALL), Group(ALL, ALL, columns))
+    recipients = groups.get((RECIPIENTS, ALL), Group(RECIPIENTS, ALL, columns))
     rules = {r.id: r for r in policy.model.warnings}
     warnings = []
     for rule_id, rule in rules.items():
         fired = [a for a in alerts if a.rule == rule_id]
         warnings.append({"rule": rule_id, "name": rule.name, "persons": len({a.psn_no for a in fired}),
                          "notify": ";".join(rule.notify), "ref": policy.cite(rule.ref)})
+    names = {p.id: (p.name, policy.cite(p.declaration.ref) if p.declaration is not None and p.declaration.ref
+                    else "") for p in policy.declared_further_payers}
     return Report(policy.id, policy.name, by_category, by_month, by_category_month, total, recipients,
-                  _targets(policy, recipients, reference), warnings, _contribution(policy), list(notes))
+                  _targets(policy, recipients, reference), warnings, _contribution(policy), list(notes),
+                  funds, accounts, names)

@@ -11,6 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from typing import Iterable
+
+from tuodi.engine.model import Settlement
 from tuodi.policy import UNDEFINED, Policy, value_at
 
 SOURCE_TYPES = ("fiscal", "social_assistance", "charity", "donation")
@@ -54,6 +57,9 @@ class Account:
     balance: int
     fiscal_share_limit: Decimal | None
     breach: tuple[str, ...]            # "fiscal_share", "overspent"
+    #: raised per source type (SOURCE_TYPES order, those with a source that year): the report's
+    #: breakdown of 多渠道筹资 (三(四)); the fund file gives only `raised` and `fiscal`
+    raised_by_type: tuple[tuple[str, int], ...] = ()
 
 
 def fund_ids(policy: Policy) -> dict[str, str]:
@@ -91,8 +97,22 @@ def accounts(policy: Policy, year: int, sources: list[Source], payments: list[Pa
             breach.append("fiscal_share")
         if paid > raised:
             breach.append("overspent")
+        by_type = tuple((t, sum(s.amount for s in mine if s.source_type == t))
+                        for t in SOURCE_TYPES if any(s.source_type == t for s in mine))
         out.append(Account(payer.id, year, raised, fiscal, share, paid, len({p.psn_no for p in positive}),
-                           len({p.setl_id for p in positive}), raised - paid, limit, tuple(breach)))
+                           len({p.setl_id for p in positive}), raised - paid, limit, tuple(breach), by_type))
+    return out
+
+
+def payments_of(policy: Policy, settlements: Iterable[Settlement]) -> list[Payment]:
+    """The further payers' payments of settled claims: the rows the detail file (`settle --detail`)
+    would hold for them, read from each settlement's steps (one per payer that applies)."""
+    out = []
+    for s in settlements:
+        for step in s.steps:
+            payer = policy.payer(step.tier)
+            if payer.further:
+                out.append(Payment(payer.id, s.setl_id, s.psn_no, s.setl_date, step.amount))
     return out
 
 
@@ -100,4 +120,4 @@ def share_text(v: Decimal | None) -> str:
     return "" if v is None else str(v.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
-__all__ = ["Account", "FUND_COLUMNS", "Payment", "SOURCE_TYPES", "Source", "accounts", "fund_ids", "share_text"]
+__all__ = ["Account", "FUND_COLUMNS", "Payment", "SOURCE_TYPES", "Source", "accounts", "fund_ids", "payments_of", "share_text"]
