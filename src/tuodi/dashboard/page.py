@@ -8,9 +8,9 @@ from html import escape
 from pathlib import Path
 
 from tuodi.dashboard.charts import rate_lines, stacked_bars
-from tuodi.dashboard.tables import PERSONAL, ENGLISH, Group, Report, category_label
-from tuodi.dashboard.workbook import (ACCOUNTS_REF, SOURCE_NAMES, account_rows, group_columns, headers_zh,
-                                      method_notes)
+from tuodi.dashboard.tables import ENGLISH, PERSONAL, Group, Report, category_label
+from tuodi.dashboard.workbook import (ACCOUNTS_REF, SOURCE_NAMES, account_rows, chain_note, group_columns,
+                                      headers_zh)
 from tuodi.programs.fund import SOURCE_TYPES
 from tuodi.io.atomic import atomic_output
 
@@ -122,7 +122,7 @@ def render_html(report: Report) -> str:
                        for c in report.contribution)
         contribution = (f'<h2>筹资 who pays the premium</h2><table id="contribution"><thead><tr><th>item</th>'
                         f'<th>from</th><th>元/人</th><th>ref</th></tr></thead><tbody>{rows}</tbody></table>')
-    notes = "".join(f"<li>{escape(n)}</li>" for n in [*method_notes(report)[2:], *report.notes])
+    notes = "".join(f"<li>{escape(n)}</li>" for n in [chain_note(report), *report.notes])
     accounts = _accounts(report)
     _ = targets
     return f"""<!DOCTYPE html>

@@ -42,14 +42,19 @@ def group_row(g: Group) -> list:
             g.burden_rate, len(g.warned)]
 
 
-def method_notes(report: Report) -> list[str]:
+def chain_note(report: Report) -> str:
+    """The funds' columns in the order they pay, and the further payers oth_pay adds up."""
     further = next((f for f in report.funds if f.payers), None)
+    return ("Funds in the order they pay: " + ", ".join(f"{f.column} {f.name}" for f in report.funds)
+            + (f"; oth_pay is the further payers' sum ({'、'.join(further.payers)})" if further else "") + ".")
+
+
+def method_notes(report: Report) -> list[str]:
     return ["Rates: 综合保障率 = fund_pay_sumamt / medfee_sumamt; 政策范围内保障率 = fund_pay_sumamt / "
             "inscp_scp_amt; 个人负担率 = psn_part_amt / medfee_sumamt.",
             "Amounts and rates are over the claims whose every amount is known; claims with an empty "
             "amount (a rule the seeds do not quantify) are counted in claims_with_empty_amounts.",
-            "Funds in the order they pay: " + ", ".join(f"{f.column} {f.name}" for f in report.funds)
-            + (f"; oth_pay is the further payers' sum ({'、'.join(further.payers)})" if further else "") + "."]
+            chain_note(report)]
 
 
 def _share(v: Decimal | None) -> Decimal | None:
