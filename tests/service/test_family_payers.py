@@ -19,14 +19,20 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tuodi.cli.main import app as cli
 from tuodi.service.app import create_app
+from tuodi.store import Database
+from tuodi.store.tables import claims as claims_table
 
 from .conftest import STATS, Service, make_keys
+from .test_concurrency import Server, free_port
 
 OVERLAY = """payers:
   - id: red_cross
@@ -106,6 +112,17 @@ def cli_settle(tmp_path, overlay, arrived: list[tuple[str, tuple]], persons: dic
     assert run.exit_code == 0, run.output
     with open(tmp_path / "out.csv", encoding="utf-8-sig") as f:
         return {row["setl_id"]: {c: row[c] for c in AMOUNTS} for row in csv.DictReader(f)}
+
+
+class OverlayServer(Server):
+    """`tuodi serve --overlay` in a thread (uvicorn), as test_concurrency's server."""
+
+    def __init__(self, url: str, overlay):
+        self.port = free_port()
+        self.app = create_app(url, "harbin", STATS, overlay)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
 
 def net(body: dict) -> dict:
@@ -204,32 +221,33 @@ def test_a_hospital_sees_no_family_members_claim_of_another_institution(family):
 
 
 def test_concurrent_claims_of_one_family_end_equal_to_tuodi_settle(family, tmp_path, overlay):
-    """The household lock: two members' claims settled at once from threads end with every claim's
-    net amounts equal to `tuodi settle --overlay` on the claims in order of arrival."""
-    family.put_person("P3", hh_no="F9")
-    family.add_identity("P3", "dibao", begndate="2023-01-01")
-    many = {}
-    for i in range(8):
-        for p in ("P1", "P2", "P3"):
-            many[f"{p}-{i}"] = (p, f"2023-{(i * 5 + int(p[1])) % 12 + 1:02d}-10", "3000", "1800")
-    barrier = threading.Barrier(6)
+    """The household lock: the members of four families (three each) settle their claims at once
+    over real HTTP, one thread per member; every claim's net amounts end equal to `tuodi settle
+    --overlay` on the claims in order of arrival. (Without the lock, the last claims of two members
+    settled side by side each miss the other's, and nothing later corrects them.)"""
+    persons = {f"Q{f}{m}": f"G{f}" for f in range(4) for m in "ABC"}
+    for psn, hh in persons.items():
+        family.put_person(psn, hh_no=hh)
+        family.add_identity(psn, "dibao", begndate="2023-01-01")
+    # r4 400 each (as a1): the family's cumulative 400k reaches the cap 2000 at its 10th claim
+    # (0.6 * (4000 - 500) = 2100), so the last claims of the year compete for the cap's rest
+    many = {f"{psn}-{i}": (psn, f"2023-{3 * i + 1 + 'ABC'.index(psn[-1]):02d}-10", "10000", "6000")
+            for psn in persons for i in range(4)}
+    barrier = threading.Barrier(len(persons))
 
-    def run(sids):
-        barrier.wait()
-        for sid in sids:
-            r = family.settle(role="insurance_office", **claim(sid, *many[sid]))
-            assert r.status_code == 201, r.text
+    def run(base, psn):
+        with httpx.Client(base_url=base, headers=family.h("insurance_office"), timeout=60) as http:
+            barrier.wait()
+            for sid in (s for s in many if many[s][0] == psn):
+                r = http.post("/v1/settlements", json=claim(sid, *many[sid]))
+                assert r.status_code == 201, r.text
 
-    sids = list(many)
-    with ThreadPoolExecutor(6) as pool:
-        list(pool.map(run, [sids[i::6] for i in range(6)]))
-    from sqlalchemy import select
-    from tuodi.store import Database
-    from tuodi.store.tables import claims as claims_table
+    with OverlayServer(family.url, overlay) as base, ThreadPoolExecutor(len(persons)) as pool:
+        list(pool.map(lambda psn: run(base, psn), persons))
     db = Database(family.url)
     with db.read() as conn:
         arrived = list(conn.execute(select(claims_table.c.setl_id).order_by(claims_table.c.seq)).scalars())
     db.dispose()
-    want = cli_settle(tmp_path, overlay, [(s, many[s]) for s in arrived], {"P1": "F9", "P2": "F9", "P3": "F9"})
-    assert sum(Decimal(w["oth_pay"]) for w in want.values()) > 0
+    want = cli_settle(tmp_path, overlay, [(s, many[s]) for s in arrived], persons)
+    assert sum(Decimal(w["oth_pay"]) for w in want.values()) == 4 * 2000  # each family up to the cap
     assert {sid: net(stored(family, sid)) for sid in arrived} == want
