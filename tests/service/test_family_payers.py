@@ -251,3 +251,17 @@ def test_concurrent_claims_of_one_family_end_equal_to_tuodi_settle(family, tmp_p
     want = cli_settle(tmp_path, overlay, [(s, many[s]) for s in arrived], persons)
     assert sum(Decimal(w["oth_pay"]) for w in want.values()) == 4 * 2000  # each family up to the cap
     assert {sid: net(stored(family, sid)) for sid in arrived} == want
+
+
+def test_a_hospital_reads_no_family_figures_of_another_institution(family):
+    """Who sees what: the explanation shows no other institution's claim. P2's b1 at H0002
+    arrived before P1's a2 at H0001, and a2's red_cross figures are the family's: H0001's read of
+    a2 leaves the year-to-date figures out, as at its settlement."""
+    settle(family, "a1")
+    r = family.settle(role="other_hospital", **{**claim("b1", *CLAIMS["b1"]), "fixmedins_code": None})
+    assert r.status_code == 201, r.text
+    answer = family.settle(**claim("a2", *CLAIMS["a2"]))
+    assert answer.status_code == 201, answer.text
+    full = stored(family, "a2")["explanation"]
+    read = family.client.get("/v1/settlements/a2", headers=family.h("hospital")).json()["explanation"]
+    assert read == answer.json()["explanation"] != full

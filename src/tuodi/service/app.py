@@ -162,10 +162,15 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         return View(p.hospital_code if p.role == "hospital" else None)
 
     def others_before(conn: Connection, view: View, psn_no: str, year: int | None, seq: int | None) -> bool:
-        """Whether claims of other institutions arrived in the person's year before this claim."""
+        """Whether claims of other institutions arrived in the person's year (their family's, under
+        a family-unit payer) before this claim."""
         if view.sees_all or year is None:
             return False
-        return any(code != view.institution for code in repo.institutions_in_year(conn, psn_no, year, seq))
+        # under a family-unit payer, the household's claims count too (their base is the family's)
+        person = repo.get_person(conn, psn_no) if ledger.family_payers(rules) else None
+        members = [m.psn_no for m in repo.household(conn, person.hh_no)] if person is not None and person.hh_no else []
+        return any(code != view.institution for p in (members or [psn_no])
+                   for code in repo.institutions_in_year(conn, p, year, seq))
 
     def settlement_answer(conn: Connection, who: Principal, out: ledger.Outcome) -> JSONResponse:
         view = view_of(who)
