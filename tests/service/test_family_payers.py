@@ -131,7 +131,14 @@ def net(body: dict) -> dict:
 
 def test_a_family_in_order_pays_the_hand_amounts_and_equals_tuodi_settle(family, tmp_path, overlay):
     """CONTRACT.md Family unit, and Service: `oth_pay` and `setldetail` (the detail-file rows)."""
-    a1, b1, a2 = settle(family, "a1"), settle(family, "b1"), settle(family, "a2")
+    a1, b1 = settle(family, "a1"), settle(family, "b1")
+    pre = family.settle(role="insurance_office", dry_run=True, **claim("a2", *CLAIMS["a2"]))
+    assert pre.status_code == 200, pre.text
+    a2 = settle(family, "a2")
+    again = family.settle(role="insurance_office", **claim("a2", *CLAIMS["a2"]))
+    assert again.status_code == 200, again.text
+    for other in (pre.json(), again.json()):  # pre-settlement and repeat: the same oth_pay and setldetail
+        assert (other["oth_pay"], other["setldetail"]) == (a2["oth_pay"], a2["setldetail"])
     assert (a1["maf_pay"], a1["oth_pay"], a1["psn_part_amt"]) == ("3600.00", "0.00", "400.00")
     assert (b1["maf_pay"], b1["oth_pay"], b1["fund_pay_sumamt"], b1["psn_part_amt"]) == \
         ("1800.00", "60.00", "4860.00", "140.00")
