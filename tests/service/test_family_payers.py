@@ -168,7 +168,7 @@ def test_a_member_claim_dated_earlier_adjusts_the_other_members_claim(family, tm
     assert a2["oth_pay"] == "36.00"
     b1 = settle(family, "b1")
     assert b1["oth_pay"] == "60.00"
-    assert b1["adjustments"] == [{"setl_id": "a2", "setl_date": "2023-05-01", "hifmi_pay": "0.00", "maf_pay": "0.00",
+    assert b1["adjustments"] == [{"setl_id": "a2", "setl_date": "2023-05-01", "cause": "settlement", "hifmi_pay": "0.00", "maf_pay": "0.00",
                                   "tilt_pay": "0.00", "oth_pay": "60.00", "fund_pay_sumamt": "60.00",
                                   "payers": {"red_cross": "60.00"}}]
     got = stored(family, "a2")

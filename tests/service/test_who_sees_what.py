@@ -69,7 +69,7 @@ def test_a_dry_run_and_a_late_settlement_list_other_institutions_as_one_net_line
         assert r.status_code == (200 if dry_run else 201), r.text
         body = r.json()
         assert body["adjustments"] == [
-            {"setl_id": "h1", "setl_date": "2023-04-01", "hifmi_pay": "0.00", "maf_pay": "400.00",
+            {"setl_id": "h1", "setl_date": "2023-04-01", "cause": "settlement", "hifmi_pay": "0.00", "maf_pay": "400.00",
              "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "400.00"},
             {"setl_id": None, "setl_date": None, "cause": OTHERS, "hifmi_pay": "0.00", "maf_pay": "1200.00",
              "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "1200.00"}]

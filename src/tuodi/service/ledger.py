@@ -258,18 +258,20 @@ def _moves(rows: list[Row], settled: list[Settlement]) -> list[Move]:
     return out
 
 
-def _listed(r: Row, delta: dict[str, int | None], payers: dict[str, int | None] | None = None) -> dict[str, Any]:
-    """One moved claim as a response lists it; `_fixmedins_code` (whose claim it is) is for
-    `tuodi.service.views` and never leaves the service. `payers`: the change of each further payer."""
-    out = {"setl_id": r.setl_id, "setl_date": r.setl_date.isoformat(), **{c: money(delta[c]) for c in PAID},
+def _listed(r: Row, delta: dict[str, int | None], payers: dict[str, int | None] | None, cause: str) -> dict[str, Any]:
+    """One moved claim as a response lists it, with its `cause` (CONTRACT.md, Service: settlement,
+    reversal, identity.add, identity.end, person.update); `_fixmedins_code` (whose claim it is) is
+    for `tuodi.service.views` and never leaves the service. `payers`: the change of each further payer."""
+    out = {"setl_id": r.setl_id, "setl_date": r.setl_date.isoformat(), "cause": cause,
+           **{c: money(delta[c]) for c in PAID},
            "fund_pay_sumamt": money(_sum(delta[c] for c in PAID)), "_fixmedins_code": r.fixmedins_code}
     if payers:
         out["payers"] = {k: money(v) for k, v in payers.items()}
     return out
 
 
-def _listed_move(m: Move) -> dict[str, Any]:
-    return _listed(m.row, m.delta, m.payers)
+def _listed_move(m: Move, cause: str) -> dict[str, Any]:
+    return _listed(m.row, m.delta, m.payers, cause)
 
 
 def _apply(conn: Connection, moves: list[Move], reversal_id: int | None = None,
@@ -324,7 +326,8 @@ def received(adjustments: list[Row]) -> list[dict[str, Any]]:
 
 def caused_by(conn: Connection, seq: int) -> list[dict[str, Any]]:
     """The adjustments a settlement caused to the person's other claims, as its answer listed them."""
-    return [_listed(a, {c: getattr(a, c) for c in PAID}, json.loads(a.payments) if a.payments else None)
+    return [_listed(a, {c: getattr(a, c) for c in PAID}, json.loads(a.payments) if a.payments else None,
+                    "settlement")
             for a in repo.adjustments_caused_by(conn, seq)]
 
 
@@ -398,7 +401,7 @@ def settle(conn: Connection, rules: Rules, ci: ClaimInput, key_id: int | None, d
     stored_rows, stored, settled = _run_unit(conn, rules, members, year, extra=claim)
     engine_row = next(s for s in settled if s.setl_id == claim.setl_id)
     moves = _moves(stored_rows, settled)
-    listed = [_listed_move(m) for m in moves]
+    listed = [_listed_move(m, "settlement") for m in moves]
     pay = {c: getattr(engine_row, c) for c in PAID}
     explanation = _explanation(rules, engine_row, claim.med_type, listed)
     detail = detail_rows(engine_row, rules.policy)
@@ -444,7 +447,7 @@ def revise_person(conn: Connection, rules: Rules, person: Row, cause: str, ident
                 if revision_id is None:
                     revision_id = repo.insert_revision(conn, person.psn_no, cause, identity_id=identity_id, by=key_id)
                 _apply(conn, moves, revision_id=revision_id)
-                listed += [_listed_move(m) for m in moves]
+                listed += [_listed_move(m, cause) for m in moves]
             _save_years(conn, year, settled, stored, [m.psn_no for m in members])
     return listed
 
@@ -476,7 +479,7 @@ def reverse(conn: Connection, rules: Rules, setl_id: str, reason: str | None, ke
                                                  "payments": json.dumps(claw_payers) if claw_payers else None}])
     moves = _moves(others, settled)
     _apply(conn, moves, reversal_id=reversal_id)
-    listed = [_listed_move(m) for m in moves]
+    listed = [_listed_move(m, "reversal") for m in moves]
     _save_years(conn, year, settled, stored, [m.psn_no for m in members])
     own = [c for c in stored if c.psn_no == target.psn_no]
     values = _year_values([s for s in settled if s.psn_no == target.psn_no], own)
