@@ -42,8 +42,8 @@ def test_a_crossing_settlement_tops_up_the_earlier_claim(service):
     b = r.json()
     assert (b["hifmi_pay"], b["maf_pay"], b["tilt_pay"], b["psn_part_amt"]) == \
         ("30000.00", "7000.00", "3000.00", "0.00")
-    assert b["adjustments"] == [{"setl_id": "A", "setl_date": "2023-03-01", "hifmi_pay": "0.00",
-                                 "maf_pay": "0.00", "tilt_pay": "7060.00", "fund_pay_sumamt": "7060.00"}]
+    assert b["adjustments"] == [{"setl_id": "A", "setl_date": "2023-03-01", "cause": "settlement", "hifmi_pay": "0.00",
+                                 "maf_pay": "0.00", "tilt_pay": "7060.00", "oth_pay": "0.00", "fund_pay_sumamt": "7060.00"}]
     assert "余额补付本年此前的结算" in b["explanation"]
 
     a = get(service, "A")

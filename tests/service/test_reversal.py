@@ -21,8 +21,8 @@ def test_reversing_the_first_claim_claws_back_from_the_second(service):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["reversed"]["maf_pay"] == "0.00"
-    assert body["adjustments"] == [{"setl_id": "r2", "setl_date": "2023-04-01", "hifmi_pay": "0.00",
-                                    "maf_pay": "-1600.00", "tilt_pay": "0.00", "fund_pay_sumamt": "-1600.00"}]
+    assert body["adjustments"] == [{"setl_id": "r2", "setl_date": "2023-04-01", "cause": "reversal", "hifmi_pay": "0.00",
+                                    "maf_pay": "-1600.00", "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "-1600.00"}]
     assert body["year_totals"]["maf_pay"] == "0.00" and body["year_totals"]["claims"] == 1
 
     got = service.client.get("/v1/settlements/r2", headers=service.h("insurance_office")).json()

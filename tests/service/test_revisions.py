@@ -23,8 +23,8 @@ def test_a_back_dated_end_claws_back_at_once_and_the_next_claim_is_paid_its_own_
     r = service.client.post(f"/v1/persons/E1/identities/{ident['id']}/end", json={"enddate": "2023-01-31"},
                             headers=service.h("civil_affairs"))
     assert r.status_code == 200, r.text
-    assert r.json()["adjustments"] == [{"setl_id": "e1", "setl_date": "2023-05-01", "hifmi_pay": "0.00",
-                                        "maf_pay": "-5400.00", "tilt_pay": "0.00", "fund_pay_sumamt": "-5400.00"}]
+    assert r.json()["adjustments"] == [{"setl_id": "e1", "setl_date": "2023-05-01", "cause": "identity.end", "hifmi_pay": "0.00",
+                                        "maf_pay": "-5400.00", "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "-5400.00"}]
     e1 = net(service, "e1")
     assert (e1["maf_pay"], e1["net"]["maf_pay"]) == ("5400.00", "0.00")
     assert e1["adjustments"][0]["cause"] == "identity.end"

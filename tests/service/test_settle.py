@@ -79,8 +79,8 @@ def test_claim_dated_before_earlier_arrivals_is_paid_its_own_amount_and_tops_up_
     late = service.settle(setl_id="b0", psn_no="E3", setl_date="2023-02-01", med_type="inpatient",
                           medfee_sumamt="6500", hifp_pay="4000", hifmi_pay="0").json()
     assert late["maf_pay"] == "0.00"
-    assert late["adjustments"] == [{"setl_id": "b1", "setl_date": "2023-06-01", "hifmi_pay": "0.00",
-                                    "maf_pay": "1600.00", "tilt_pay": "0.00", "fund_pay_sumamt": "1600.00"}]
+    assert late["adjustments"] == [{"setl_id": "b1", "setl_date": "2023-06-01", "cause": "settlement", "hifmi_pay": "0.00",
+                                    "maf_pay": "1600.00", "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "1600.00"}]
     assert list(late).index("adjustments") == list(late).index("explanation") + 1
     assert "b1 (2023-06-01): maf_pay 1600.00" in late["explanation"]
     b1 = service.client.get("/v1/settlements/b1", headers=service.h("insurance_office")).json()

@@ -69,10 +69,10 @@ def test_a_dry_run_and_a_late_settlement_list_other_institutions_as_one_net_line
         assert r.status_code == (200 if dry_run else 201), r.text
         body = r.json()
         assert body["adjustments"] == [
-            {"setl_id": "h1", "setl_date": "2023-04-01", "hifmi_pay": "0.00", "maf_pay": "400.00",
-             "tilt_pay": "0.00", "fund_pay_sumamt": "400.00"},
+            {"setl_id": "h1", "setl_date": "2023-04-01", "cause": "settlement", "hifmi_pay": "0.00", "maf_pay": "400.00",
+             "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "400.00"},
             {"setl_id": None, "setl_date": None, "cause": OTHERS, "hifmi_pay": "0.00", "maf_pay": "1200.00",
-             "tilt_pay": "0.00", "fund_pay_sumamt": "1200.00"}]
+             "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "1200.00"}]
         assert "h1 (2023-04-01): maf_pay 400.00" in body["explanation"]
         assert "其他机构的结算 (合计): maf_pay 1200.00" in body["explanation"]
         assert not YEAR_TO_DATE.search(body["explanation"])
@@ -94,7 +94,7 @@ def test_a_settlement_read_and_a_reversal_show_other_institutions_only_as_a_net_
     # H0002 sees its own clawback, H0001's claims only as the net line, and its own year only
     assert body["reversed"]["maf_pay"] == "-1200.00"
     assert body["adjustments"] == [{"setl_id": None, "setl_date": None, "cause": OTHERS, "hifmi_pay": "0.00",
-                                    "maf_pay": "-1200.00", "tilt_pay": "0.00", "fund_pay_sumamt": "-1200.00"}]
+                                    "maf_pay": "-1200.00", "tilt_pay": "0.00", "oth_pay": "0.00", "fund_pay_sumamt": "-1200.00"}]
     assert body["year_totals"]["claims"] == 0 and body["year_totals"]["fixmedins_code"] == "H0002"
     assert body["year_totals"]["medfee_sumamt"] == "0.00"
     for trace in ("h0", "h1", "6500.00", "2023-04-01"):

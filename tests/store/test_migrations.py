@@ -35,8 +35,8 @@ def empty_db(request, tmp_path):
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(empty_db):
-    assert upgrade(empty_db) == "0002"
-    assert upgrade(empty_db) == "0002"
+    assert upgrade(empty_db) == "0003"
+    assert upgrade(empty_db) == "0003"
     engine = create_engine(empty_db)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()

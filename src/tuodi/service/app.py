@@ -162,10 +162,15 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         return View(p.hospital_code if p.role == "hospital" else None)
 
     def others_before(conn: Connection, view: View, psn_no: str, year: int | None, seq: int | None) -> bool:
-        """Whether claims of other institutions arrived in the person's year before this claim."""
+        """Whether claims of other institutions arrived in the person's year (their family's, under
+        a family-unit payer) before this claim."""
         if view.sees_all or year is None:
             return False
-        return any(code != view.institution for code in repo.institutions_in_year(conn, psn_no, year, seq))
+        # under a family-unit payer, the household's claims count too (their base is the family's)
+        person = repo.get_person(conn, psn_no) if ledger.family_payers(rules) else None
+        members = [m.psn_no for m in repo.household(conn, person.hh_no)] if person is not None and person.hh_no else []
+        return any(code != view.institution for p in (members or [psn_no])
+                   for code in repo.institutions_in_year(conn, p, year, seq))
 
     def settlement_answer(conn: Connection, who: Principal, out: ledger.Outcome) -> JSONResponse:
         view = view_of(who)
@@ -187,6 +192,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
             "tel": row.tel if show else mask_tel(row.tel),
             "addr": row.addr if show else mask_addr(row.addr),
             "admdvs": row.admdvs, "late_stage_major_disease": bool(row.late_stage_major_disease),
+            "hh_no": row.hh_no,
             "identities": [identity_json(i) for i in ids],
         }
 
@@ -197,18 +203,25 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         """Register or update a person (a persons-file row). Fields left out are cleared to their defaults.
 
         An update re-settles the person's years (their `insutype` picks the critical-illness rule:
-        城乡居民 390 or 职工 310); `adjustments` lists the claims whose payments it moved."""
+        城乡居民 390 or 职工 310; their `hh_no` the family of a family-unit payer, whose years are
+        re-settled too, the family left and the family joined); `adjustments` lists the claims
+        whose payments it moved."""
         require(who, "person.write")
         if body.psn_no is not None and body.psn_no != psn_no:
             raise Invalid(f"{body.psn_no!r} differs from the path's {psn_no!r}", "psn_no")
         values = dict(certno=body.certno, insutype=body.insutype or "390", brdy=body.brdy,
                       psn_name=body.psn_name, tel=body.tel, addr=body.addr, admdvs=body.admdvs,
-                      late_stage_major_disease=bool(body.late_stage_major_disease))
+                      late_stage_major_disease=bool(body.late_stage_major_disease), hh_no=body.hh_no)
         with writing(who) as conn:
-            repo.get_person(conn, psn_no, lock=True)
+            before = ledger.lock_unit(conn, rules, psn_no)
+            if body.hh_no and ledger.family_payers(rules):
+                repo.lock_household(conn, body.hh_no)
+            left = ([m.psn_no for m in repo.household(conn, before.hh_no) if m.psn_no != psn_no]
+                    if before is not None and before.hh_no and before.hh_no != body.hh_no else [])
             created = repo.put_person(conn, psn_no, values)
             person = repo.get_person(conn, psn_no)
-            caused = [] if created else ledger.revise_person(conn, rules, person, "person.update", None, who.key_id)
+            caused = [] if created else ledger.revise_person(conn, rules, person, "person.update", None, who.key_id,
+                                                             also=left[:1])
             repo.audit(conn, who.key_id, who.role, "person.create" if created else "person.update", psn_no,
                        detail="fields: " + ",".join(k for k, v in body.model_dump().items() if v is not None)
                               + ("" if created else f"; {len(caused)} adjustment(s)"))
@@ -239,7 +252,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         if body.begndate and body.enddate and body.enddate < body.begndate:
             raise Invalid(f"enddate {body.enddate} is before begndate {body.begndate}", "enddate")
         with writing(who) as conn:
-            person = repo.get_person(conn, psn_no, lock=True)
+            person = ledger.lock_unit(conn, rules, psn_no)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}: register them first", "psn_no")
             row = repo.add_identity(conn, psn_no, body.category, body.begndate, body.enddate,
@@ -260,7 +273,7 @@ def create_app(db_url: str = DEFAULT_URL, policy: str = "harbin", stats: Path | 
         whose payments it moved (a back-dated end claws back what was paid after it)."""
         require(who, "identity.write")
         with writing(who) as conn:
-            person = repo.get_person(conn, psn_no, lock=True)
+            person = ledger.lock_unit(conn, rules, psn_no)
             if person is None:
                 raise NotFound(f"no person {psn_no!r}", "psn_no")
             row = repo.get_identity(conn, psn_no, identity_id)

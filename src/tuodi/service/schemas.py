@@ -116,6 +116,8 @@ class PersonBody(Strict):
     addr: Text | None = None
     admdvs: Annotated[str, Field(pattern=r"^[0-9]{6,12}$")] | None = None
     late_stage_major_disease: Flag | None = None
+    #: household number (家庭编号): one family for payers whose unit is `family`; left out: alone
+    hh_no: Identifier | None = None
 
 
 class IdentityBody(Strict):

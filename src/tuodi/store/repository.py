@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, text, update
 
 from tuodi.engine.model import Claim, Identity, Person
 from tuodi.store.tables import (adjustments, api_keys, audit_log, claims, identities, person_years,
@@ -69,7 +69,19 @@ def put_person(conn: Connection, psn_no: str, values: dict[str, Any]) -> bool:
 
 def person_of(row: Row) -> Person:
     return Person(psn_no=row.psn_no, insutype=row.insutype, brdy=row.brdy, admdvs=row.admdvs,
-                  late_stage_major_disease=bool(row.late_stage_major_disease))
+                  late_stage_major_disease=bool(row.late_stage_major_disease), hh_no=row.hh_no)
+
+
+def household(conn: Connection, hh_no: str) -> list[Row]:
+    """The persons of a household (`hh_no`), in `psn_no` order."""
+    return list(conn.execute(select(persons).where(persons.c.hh_no == hh_no).order_by(persons.c.psn_no)))
+
+
+def lock_household(conn: Connection, hh_no: str) -> None:
+    """Hold the household's lock until the transaction ends: on PostgreSQL a transaction-scoped
+    advisory lock on the `hh_no`; SQLite is already serialised by `BEGIN IMMEDIATE`."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7212, hashtext(:hh))"), {"hh": hh_no})
 
 
 def identities_of(conn: Connection, psn_no: str) -> list[Row]:
@@ -137,7 +149,7 @@ def insert_claim(conn: Connection, values: dict[str, Any], by: int | None) -> in
 def insert_settlement(conn: Connection, seq: int, values: dict[str, Any]) -> None:
     conn.execute(_INSERT_SETTLEMENT, {
         "seq": seq, **values, "net_hifmi_pay": values["hifmi_pay"], "net_maf_pay": values["maf_pay"],
-        "net_tilt_pay": values["tilt_pay"], "settled_at": now()})
+        "net_tilt_pay": values["tilt_pay"], "net_oth_pay": values["oth_pay"], "settled_at": now()})
 
 
 def get_person_year(conn: Connection, psn_no: str, year: int) -> Row | None:
@@ -156,9 +168,11 @@ def mark_reversed(conn: Connection, seq: int) -> None:
     conn.execute(update(claims).where(claims.c.seq == seq).values(status="reversed"))
 
 
-def set_net(conn: Connection, seq: int, net: dict[str, int | None]) -> None:
+def set_net(conn: Connection, seq: int, net: dict[str, int | None], payments: str | None = None) -> None:
+    """The claim's net amounts; `payments` each further payer's (JSON by payer id)."""
     conn.execute(update(settlements).where(settlements.c.seq == seq).values(
-        net_hifmi_pay=net["hifmi_pay"], net_maf_pay=net["maf_pay"], net_tilt_pay=net["tilt_pay"]))
+        net_hifmi_pay=net["hifmi_pay"], net_maf_pay=net["maf_pay"], net_tilt_pay=net["tilt_pay"],
+        net_oth_pay=net["oth_pay"], net_payments=payments))
 
 
 def insert_reversal(conn: Connection, seq: int, reason: str | None, by: int | None) -> int:

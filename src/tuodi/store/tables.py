@@ -38,6 +38,7 @@ persons = Table(
     Column("addr", String(300)),
     Column("admdvs", String(12)),
     Column("late_stage_major_disease", Boolean, nullable=False, default=False),
+    Column("hh_no", ID, index=True),  # household (家庭编号): one family for family-unit payers
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -95,6 +96,11 @@ settlements = Table(
     Column("net_hifmi_pay", BigInteger),
     Column("net_maf_pay", BigInteger),
     Column("net_tilt_pay", BigInteger),
+    # the further payers: their sum, and each one's net amount by payer id (JSON: no column per payer)
+    Column("oth_pay", BigInteger, server_default="0"),
+    Column("net_oth_pay", BigInteger, server_default="0"),
+    Column("net_payments", Text),
+    Column("setldetail", Text),  # the claim's detail-file rows as settled (JSON)
     Column("explanation", Text, nullable=False),
     Column("settled_at", DateTime(timezone=True), nullable=False),
 )
@@ -111,6 +117,7 @@ person_years = Table(
     Column("hifmi_pay", BigInteger),
     Column("maf_pay", BigInteger),
     Column("tilt_pay", BigInteger),
+    Column("oth_pay", BigInteger, server_default="0"),
     # yearly eligible base per tier after the year's last claim (r1, r2, r3)
     Column("ci_base", BigInteger),
     Column("assistance_base", BigInteger),
@@ -149,6 +156,8 @@ adjustments = Table(
     Column("hifmi_pay", BigInteger),
     Column("maf_pay", BigInteger),
     Column("tilt_pay", BigInteger),
+    Column("oth_pay", BigInteger, server_default="0"),
+    Column("payments", Text),  # each further payer's change, by payer id (JSON)
 )
 
 api_keys = Table(
