@@ -19,7 +19,7 @@ from tuodi.batch.objects import settle_objects
 from tuodi.batch.synth import Shape
 from tuodi.engine import settle
 
-from .conftest import INCOME, population, policy
+from .conftest import INCOME, PAYER_OVERLAY, population, policy
 
 FIELDS = ("setl_id", "psn_no", "setl_date", "category", "medfee_sumamt", "inscp_scp_amt", "hifp_pay",
           "hifmi_pay", "maf_pay", "tilt_pay", "oth_pay", "fund_pay_sumamt", "psn_part_amt")
@@ -129,51 +129,6 @@ def test_columnar_equals_engine_on_mixed_populations_where_each_tier_pays(tmp_pa
     paid = paid_claims(clm, settle(pol, psn, ids, clm, INCOME).settlements)
     got = (paid["hifmi computed"], paid["hifmi given"], paid["maf"], paid["tilt"])
     assert all(g >= m for g, m in zip(got, least)), (got, least)
-
-
-# Further payers (CONTRACT.md "Further payers after the three tiers"): a person-unit payer on the
-# in_scope base, a family-unit payer (hh_no) like tests/conformance's red_cross, and a family burden
-# cap (ratio 1 above a warning line) on the reasonable base; illustrative numbers, not from the seeds
-PAYER_OVERLAY = """payers:
-  - id: charity_test
-    name: 慈善总会 (test)
-    unit: person
-    rules:
-      - id: charity_poor
-        categories: [dibao, extreme_poverty, low_income]
-        med_types: [inpatient, chronic]
-        threshold: [{from: 2015-01-01, value: 1000, ref: "test"}]
-        ratio: [{from: 2015-01-01, value: 0.5, ref: "test"}]
-        cap: [{from: 2015-01-01, value: 3000, ref: "test"}]
-      - id: charity_all
-        categories: general
-        med_types: [inpatient]
-        threshold: [{from: 2015-01-01, value: 3000, ref: "test"}]
-        ratio: [{from: 2015-01-01, value: 0.2, ref: "test"}]
-        cap: [{from: 2015-01-01, value: 4000, ref: "test"}]
-  - id: red_cross
-    name: 红十字会
-    base: in_scope
-    unit: family
-    rules:
-      - id: red_cross_dibao
-        categories: [dibao, near_dibao]
-        med_types: [inpatient, chronic]
-        threshold: [{from: 2015-01-01, value: 500, ref: "test"}]
-        ratio: [{from: 2015-01-01, value: 0.6, ref: "test"}]
-        cap: [{from: 2015-01-01, value: 2000, ref: "test"}]
-  - id: burden_cap
-    name: 负担封顶 (test)
-    base: reasonable
-    unit: family
-    rules:
-      - id: burden_cap_all
-        categories: general
-        med_types: [inpatient, chronic, outpatient]
-        threshold: [{from: 2015-01-01, value: 8000, ref: "test"}]
-        ratio: [{from: 2015-01-01, value: 1, ref: "test"}]
-        cap: [{from: 2015-01-01, value: 30000, ref: "test"}]
-"""
 
 
 def payer_policy(name: str, tmp: Path):
