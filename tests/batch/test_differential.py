@@ -226,3 +226,18 @@ def test_quzhou_undefined_further_payers_columnar_equals_engine():
     got = settle_objects(pol, persons, ids, claims)
     assert got.settlements[0].oth_pay is None and got.settlements[0].maf_pay is None
     assert_same(pol, persons, ids, claims, {})
+
+
+def test_two_threads_give_the_same_further_payments(tmp_path, monkeypatch):
+    """From `PARALLEL_FROM` claims the kernels settle two parts on two threads, cut at a person
+    (tiers, person-unit payers) or family (family-unit payers) boundary: with the threshold
+    lowered, a small population takes that path and still agrees with the engine to the fen."""
+    from tuodi.batch import columnar
+
+    monkeypatch.setattr(columnar, "PARALLEL_FROM", 100)
+    pol = payer_policy("harbin", tmp_path)
+    _, psn, ids, clm = population(tmp_path, pol, 300, 2023, 11,
+                                  Shape(upstream="mixed", identity_scale=8.0, cost_scale=3.0))
+    assert len(clm) > 1000
+    assert_same(pol, psn, ids, clm, INCOME)
+    assert sum((s.oth_pay or 0) > 0 for s in settle(pol, psn, ids, clm, INCOME).settlements) >= 20
