@@ -12,8 +12,9 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 INCOME = {("per_capita_disposable_income", y): 3_000_000 + 100_000 * (y - 2020) for y in range(2015, 2030)}
 
 # Further payers (CONTRACT.md "Further payers after the three tiers"): a person-unit payer on the
-# in_scope base, a family-unit payer (hh_no) like tests/conformance's red_cross, and a family burden
-# cap (ratio 1 above a warning line) on the reasonable base; illustrative numbers, not from the seeds
+# in_scope base, a family-unit payer (hh_no) like tests/conformance's red_cross, a family burden
+# cap (ratio 1 above a warning line) on the reasonable base, and a person-unit payer after the
+# family ones (reasonable base); illustrative numbers, not from the seeds
 PAYER_OVERLAY = """payers:
   - id: charity_test
     name: 慈善总会 (test)
@@ -53,6 +54,17 @@ PAYER_OVERLAY = """payers:
         threshold: [{from: 2015-01-01, value: 8000, ref: "test"}]
         ratio: [{from: 2015-01-01, value: 1, ref: "test"}]
         cap: [{from: 2015-01-01, value: 30000, ref: "test"}]
+  - id: mutual_aid_test
+    name: 职工医疗互助 (test)
+    base: reasonable
+    unit: person
+    rules:
+      - id: mutual_aid_all
+        categories: general
+        med_types: [inpatient]
+        threshold: [{from: 2015-01-01, value: 2000, ref: "test"}]
+        ratio: [{from: 2015-01-01, value: 0.1, ref: "test"}]
+        cap: [{from: 2015-01-01, value: 1000, ref: "test"}]
 """
 
 

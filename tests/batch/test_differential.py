@@ -178,11 +178,12 @@ def further_paid(pol, settlements) -> dict[str, int]:
 
 # (policy, year, least claims paid: oth_pay > 0 and per further payer), for 1,000 persons (about
 # 10,500 claims), identity holders 8x, costs 3x, hifmi_pay given on half the claims (seed 7:
-# harbin 1,165 oth / 162 / 95 / 1,083; qinghai 668 / 114 / 0 (no 低保 rule reaches) / 661;
+# harbin 1,173 oth / 162 / 95 / 1,083 / 63; qinghai 673 / 114 / 0 (no 低保 rule reaches) / 661 / 41;
 # quzhou 3,023 oth, 临时救助 226, 慈善 29, 暖心无忧 3,001)
 FURTHER = [
-    ("harbin", 2023, {"oth": 1000, "charity_test": 120, "red_cross": 70, "burden_cap": 900}),
-    ("qinghai", 2022, {"oth": 550, "charity_test": 80, "burden_cap": 550}),
+    ("harbin", 2023, {"oth": 1000, "charity_test": 120, "red_cross": 70, "burden_cap": 900,
+                      "mutual_aid_test": 45}),
+    ("qinghai", 2022, {"oth": 550, "charity_test": 80, "burden_cap": 550, "mutual_aid_test": 30}),
     ("quzhou", 2023, {"oth": 2500, "civil_affairs": 180, "charity": 20, "warm_heart": 2500}),
 ]
 

@@ -457,11 +457,23 @@ class _Settler:
         cand = np.empty((3, n), dtype=np.int32)
         kind = np.empty((3, n), dtype=np.int8)
         rules = [self._rules(t) for t in TIERS]
+        # the further payers before the first family-unit one run in the tiers' pass: the same
+        # person-years, the base chained on (no gathering, on the tiers' threads)
+        lead = []
+        for payer in further:
+            if payer.unit != "person":
+                break
+            lead.append(payer)
+        lead_rules = [self._rules(p.key) for p in lead]
+        lead_paid = [(np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)) for _ in lead]   # file order
+        lead_sorted = [(np.empty(n, dtype=bool), np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int32))
+                       for _ in lead]                                                          # null, kind, cand
 
         def settle(a: int, b: int) -> None:
             """Sorted claims a:b (whole persons): their inputs gathered, the three tiers settled
             (critical illness on r1 = inscp - hifp or the given hifmi_pay, assistance on
-            r2 = r1 - hifmi, tilt on r3 = r2 - maf), the results put back at their file rows."""
+            r2 = r1 - hifmi, tilt on r3 = r2 - maf), then the leading person-unit further payers
+            on r4 - P, the results put back at their file rows."""
             m, rows = b - a, o[a:b]
             first, prof, med, day, hold_row = (x[a:b] for x in (self.first, self.prof, self.med, self.day,
                                                                 self.hold_row))
@@ -483,7 +495,25 @@ class _Settler:
                 base_null |= sorted_null[t, a:b]
                 given_mask = no_given        # assistance and tilt compute every claim
             ci, maf, tilt = cats
-            category[rows] = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
+            cat = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
+            if lead:
+                reasonable = inp.reasonable[rows] if inp.reasonable is not None else None
+                pcat = cats[0]
+                for (payer, (exclude, *tables), (paid, paid_null), (nl, kd, cd)) in zip(
+                        lead, lead_rules, lead_paid, lead_sorted):
+                    if payer.base == "reasonable":
+                        pb = base + reasonable if reasonable is not None else base.copy()
+                    else:
+                        pb = np.maximum(base, 0)
+                    settle_tier(first, prof, med, day, pb, base_null, got, no_given, *flags, exclude,
+                                hold_row, h.direct, h.lookback, True, *tables,
+                                got, nl[a:b], pcat, cd[a:b], kd[a:b])
+                    paid[rows] = got
+                    paid_null[rows] = nl[a:b]
+                    np.copyto(cat, pcat, where=cat < 0)
+                    base -= got
+                    base_null |= nl[a:b]
+            category[rows] = cat
 
         words = np.empty((rows_out + 2, n, 2), dtype=np.int64)
         g = int(np.searchsorted(self.starts, n // 2)) if n >= PARALLEL_FROM else 0
@@ -496,7 +526,10 @@ class _Settler:
                 list(pool.map(lambda ab: settle(*ab), [(0, cut), (cut, n)]))
         else:
             settle(0, n)
-        paid = self._further(amount, null, category) if further else []
+        paid = self._further(amount, null, category, lead_paid) if further else []
+        notes_unit = _Unit(o, self.first, self.starts, None, self.med, self.day, None, None, None, None)
+        for payer, (nl, kd, cd) in zip(lead, lead_sorted):
+            self._note_undefined(payer.key, self.tier_cands[payer.key], nl, kd, cd, notes_unit)
         if n >= PARALLEL_FROM:
             # the decimal layout of the two halves of the file on two threads
             half = n // 2
@@ -552,12 +585,13 @@ class _Settler:
                             inp.referred[order], inp.in_province[order], inp.out_of_area[order])
         return self._funit
 
-    def _further(self, amount: np.ndarray, null: np.ndarray, category: np.ndarray) -> list:
+    def _further(self, amount: np.ndarray, null: np.ndarray, category: np.ndarray, lead: list) -> list:
         """The further payers one after the other, each over its units' years (kernels.settle_tier
         with the unit's accumulators), on the base the tiers and the earlier payers left:
         `in_scope` max(0, r4 - P), `reasonable` r4 + reasonable_ownpay_amt - P. Fills oth_pay
         (amount[3], null[3]) and, where the tiers gave none, the category; returns each payer's
-        (amount, undefined) in file order."""
+        (amount, undefined) in file order. `lead`: those of the first payers, person-unit, that
+        the tiers' pass has settled already."""
         inp, n = self.inp, self.n
         left = inp.inscp - inp.hifp
         left -= amount[0]
@@ -567,10 +601,15 @@ class _Settler:
         oth, oth_null = amount[3], null[3]
         oth[:] = 0
         oth_null[:] = False
+        for paid, paid_null in lead:
+            oth += paid
+            oth_null |= paid_null
+            left -= paid
+            left_null |= paid_null
         reasonable = inp.reasonable if inp.reasonable is not None else np.zeros(n, dtype=np.int64)
         h = self.holds
-        out = []
-        for payer in self.policy.further_payers:
+        out = list(lead)
+        for payer in self.policy.further_payers[len(lead):]:
             u = self._family_unit() if payer.unit == "family" else self._person_unit()
             o = u.order
             base = left[o]
@@ -587,9 +626,9 @@ class _Settler:
             kind = np.empty(n, dtype=np.int8)
             no_given = np.zeros(n, dtype=bool)
 
-            def part(a: int, b: int) -> None:
+            def part(a: int, b: int) -> None:   # `given`: int64 like the tiers' (one compiled form)
                 settle_tier(u.first[a:b], u.prof[a:b], u.med[a:b], u.day[a:b], base[a:b], base_null[a:b],
-                            no_given[a:b], no_given[a:b], u.referred[a:b], u.in_province[a:b],
+                            got[a:b], no_given[a:b], u.referred[a:b], u.in_province[a:b],
                             u.out_of_area[a:b], exclude, u.hold_row[a:b], h.direct, h.lookback, True,
                             *tables, got[a:b], got_null[a:b], cat[a:b], cand[a:b], kind[a:b])
 
