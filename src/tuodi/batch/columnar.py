@@ -561,27 +561,34 @@ class _Settler:
         hh = inp.person_hh if inp.person_hh is not None else np.full(len(inp.person_insutype), -1, np.int64)
         n_hh = int(hh.max()) + 1 if len(hh) else 0
         fam_of_person = np.where(hh >= 0, hh, n_hh + np.arange(len(hh), dtype=np.int64))
-        fam = fam_of_person[inp.claim_psn]
-        day = (inp.claim_date - self.day0).astype(np.int64)
-        span = int(day.max()) + 1 if n else 1
+        span = int(self.day.max()) + 1 if n else 1
         bits = max(int(n).bit_length(), 1)
-        if n and (int(fam.max()) + 1) * span < 2 ** (63 - bits):
-            key = fam * span
-            key += day
+        # the key is built in settlement (person) order, where the persons' families and days are
+        # read sequentially; its low bits are the file row, so one plain sort gives the order
+        if n and (int(fam_of_person.max()) + 1) * span < 2 ** (63 - bits):
+            key = fam_of_person[self.psn]
+            key *= span
+            key += self.day
             key <<= bits
-            key |= np.arange(n, dtype=np.int64)
+            key |= self.order
             key.sort()
             order = key & ((1 << bits) - 1)
+            key >>= bits
+            f_fam, f_day = np.divmod(key, span)
+            del key
         else:
-            order = np.lexsort((inp.claim_date, fam))
-        f_fam, f_day = fam[order], inp.claim_date[order] - self.day0
+            order = np.lexsort((inp.claim_date, fam_of_person[inp.claim_psn]))
+            f_fam = fam_of_person[inp.claim_psn[order]]
+            f_day = (inp.claim_date[order] - self.day0).astype(np.int64)
         year = self.year_of_day[f_day]
         first = np.r_[True, (f_fam[1:] != f_fam[:-1]) | (year[1:] != year[:-1])] if n else np.zeros(0, bool)
+        del f_fam, year
         pos = np.empty(n, dtype=np.int64)     # file row -> position in settlement (person) order
         pos[self.order] = np.arange(n)
         at = pos[order]
-        self._funit = _Unit(order, first, np.flatnonzero(first), self.person_prof[inp.claim_psn[order]],
-                            self.med[at], f_day.astype(np.int32), self.hold_row[at],
+        del pos
+        self._funit = _Unit(order, first, np.flatnonzero(first), self.prof[at], inp.claim_med[order],
+                            f_day.astype(np.int32), self.hold_row[at],
                             inp.referred[order], inp.in_province[order], inp.out_of_area[order])
         return self._funit
 
