@@ -410,9 +410,14 @@ class _Settler:
             return
         if unit is not None:
             self.notes.columns.setdefault(tier, self.policy.payer(tier).column)
-            group_first = np.minimum.reduceat(unit.order, unit.starts)
-            rank = group_first[np.cumsum(unit.first)[rows] - 1]
-            med, date = unit.med, unit.day + self.day0
+            # each row's unit-year, and that group's first row in the file
+            group = np.searchsorted(unit.starts, rows, side="right") - 1
+            groups, inverse = np.unique(group, return_inverse=True)
+            ends = np.r_[unit.starts[1:], len(unit.order)][groups]
+            group_first = np.array([unit.order[a:b].min() for a, b in zip(unit.starts[groups], ends)]) \
+                if len(groups) < 1000 else np.minimum.reduceat(unit.order, unit.starts)[groups]
+            rank = group_first[inverse]
+            med, date = unit.med, unit.day
         else:
             rank = self._first_seen()[self.psn[rows]]
             med, date = self.med, self.date
@@ -423,7 +428,9 @@ class _Settler:
         counts = np.bincount(kc, minlength=len(key_ids))
         # each key's first claim: the least (person's first row in the file, settlement position)
         first = np.full(len(key_ids), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, kc, rank * self.n + rows)
+        value = rank * self.n + rows
+        for key_id in np.flatnonzero(counts):   # few keys: a masked minimum each (ufunc.at is slow)
+            first[key_id] = value[kc == key_id].min()
         for key_id in np.flatnonzero(counts):
             k = int(first[key_id] % self.n)
             cd = tc.cands[int(cand[k])]
@@ -431,7 +438,8 @@ class _Settler:
             if kind[k] == _NAMED:
                 reason = f"{cd.rule.id}: {MED_TYPES[med[k]]} named but not quantified"
             elif kind[k] == _SCHED:
-                sched = resolve(self.policy, cd.rule, from_day_number(date[k]), self.stats)
+                day = date[k] if unit is None else int(date[k]) + self.day0
+                sched = resolve(self.policy, cd.rule, from_day_number(day), self.stats)
                 reason = sched.reason if isinstance(sched, NotDefined) else EARLIER_EMPTY
             else:
                 reason = EARLIER_EMPTY
