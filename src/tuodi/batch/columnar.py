@@ -20,6 +20,14 @@ How (one person-year is a *group*):
   rest to the group's earlier claims with room, the most recent first (a stack of them: each
   claim is pushed and popped once, so a pass stays linear). Critical illness runs on r1 = inscp - hifp, assistance
   on r2 = r1 - hifmi, tilt on r3 = r2 - maf, as whole-column differences.
+- **Further payers** (梯次减负, CONTRACT.md "Further payers") run after the tiers, one after the
+  other, by the same kernel on their base: `in_scope` max(0, r4 - P), `reasonable`
+  r4 + reasonable_ownpay_amt - P (r4 = r3 - tilt, P what the earlier further payers paid). A
+  person-unit payer's years are the tiers' person-years (those before the first family-unit payer
+  run inside the tiers' pass); a family-unit payer's claims are sorted once more by (family
+  `hh_no`, `setl_date`, file order), and its slots add to one yearly base per rule of the family
+  (`acc`), so that a claim is eligible by its claimant's identities while the base, the amount
+  paid and the own-cost pass-back are the family's. `oth_pay` is their sum.
 - **Threads.** From `PARALLEL_FROM` claims the sorted claims are cut at a person boundary and the
   two halves settled on two threads (the kernels release the GIL), each putting its results back
   at their file rows; the five computed amounts are then laid out as 128-bit decimals
