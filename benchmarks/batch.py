@@ -16,6 +16,11 @@ the three files, settling, writing the settlements file), with its peak memory f
   same with the Parquet reading of the columns it needs and the writing of three amount columns
   (`floor io`). `floor_ratio` is the end-to-end seconds over the `floor io` seconds.
 
+With `--payers` (issue 12) each size is also settled under PAYERS_OVERLAY, two further payers
+after the three tiers (a person-unit 慈善 payer on the in_scope base, and a family-unit burden cap
+on the reasonable base over `hh_no`, like Quzhou's 暖心无忧 fund), in the same run: `payers x` is
+its seconds over the three-tier run's (target: within 1.3x).
+
 The medians of `--runs` runs are printed; the last line is machine-readable.
 """
 from __future__ import annotations
@@ -51,6 +56,30 @@ from tuodi.io import read_claims, read_identities, read_persons, read_stats  # n
 from tuodi.policy import load_policy  # noqa: E402
 
 TUODI = str(Path(sys.executable).parent / "tuodi")
+# two further payers (CONTRACT.md "Further payers"), one of them family-unit; illustrative numbers
+PAYERS_OVERLAY = """payers:
+  - id: charity_bench
+    name: 慈善总会 (benchmark)
+    unit: person
+    rules:
+      - id: charity_poor
+        categories: [dibao, extreme_poverty, low_income, near_dibao]
+        med_types: [inpatient, chronic]
+        threshold: [{from: 2015-01-01, value: 1000, ref: "benchmark"}]
+        ratio: [{from: 2015-01-01, value: 0.5, ref: "benchmark"}]
+        cap: [{from: 2015-01-01, value: 3000, ref: "benchmark"}]
+  - id: family_cap_bench
+    name: 家庭负担封顶 (benchmark)
+    base: reasonable
+    unit: family
+    rules:
+      - id: family_cap_all
+        categories: general
+        med_types: [inpatient, chronic, outpatient]
+        threshold: [{from: 2015-01-01, value: 8000, ref: "benchmark"}]
+        ratio: [{from: 2015-01-01, value: 1, ref: "benchmark"}]
+        cap: [{from: 2015-01-01, value: 30000, ref: "benchmark"}]
+"""
 STATS = ROOT / "examples" / "harbin" / "stats.csv"
 
 
@@ -75,12 +104,12 @@ def prepare(d: Path, size: int, policy: str, year: int, upstream: str = "given")
         pq.write_table(table.slice(0, size), d / "claims.parquet")
 
 
-def settle_once(d: Path, policy: str, phases: bool = False) -> tuple[float, float, str]:
+def settle_once(d: Path, policy: str, phases: bool = False, overlay: Path | None = None) -> tuple[float, float, str]:
     """One end-to-end `tuodi settle`: (seconds, peak MB, its TUODI_PHASES lines if `phases`)."""
     out = d / "settlements.parquet"
     cmd = [TUODI, "settle", "--policy", policy, "--persons", str(d / "persons.parquet"),
            "--identities", str(d / "identities.parquet"), "--claims", str(d / "claims.parquet"),
-           "--stats", str(STATS), "--out", str(out)]
+           "--stats", str(STATS), "--out", str(out), *(["--overlay", str(overlay)] if overlay else [])]
     timed = Path("/usr/bin/time").exists()
     if timed:
         cmd = ["/usr/bin/time", "-v", *cmd]
@@ -175,6 +204,8 @@ def main() -> None:
                     help="also print where one run of the largest size spends its time (TUODI_PHASES=1)")
     ap.add_argument("--upstream", default="given", choices=("given", "computed", "mixed"),
                     help="the population's hifmi_pay (tuodi synth --upstream)")
+    ap.add_argument("--payers", action="store_true",
+                    help="also settle each size under PAYERS_OVERLAY (two further payers, one family-unit)")
     ap.add_argument("--prepare", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.prepare is not None:
@@ -194,7 +225,14 @@ def main() -> None:
         if not (d / "claims.parquet").exists():
             subprocess.run([sys.executable, __file__, "--prepare", str(size), "--policy", args.policy,
                             "--year", str(args.year), "--upstream", args.upstream, "--workdir", str(d)], check=True)
-    timed = {size: [settle_once(d, args.policy) for _ in range(args.runs)] for size, d in dirs.items()}
+    overlay = work / "payers.yaml"
+    overlay.write_text(PAYERS_OVERLAY, encoding="utf-8")
+    timed, with_payers = {}, {}
+    for size, d in dirs.items():   # the two runs alternate, so that a change of load hits both
+        for _ in range(args.runs):
+            timed.setdefault(size, []).append(settle_once(d, args.policy))
+            if args.payers:
+                with_payers.setdefault(size, []).append(settle_once(d, args.policy, overlay=overlay))
     if args.phases:
         print(f"phases of one run on {sizes[-1]:,} claims:")
         print(settle_once(dirs[sizes[-1]], args.policy, phases=True)[2], end="")
@@ -214,6 +252,11 @@ def main() -> None:
         print(f"{size:>10,} {n:>10,} {seconds:>8.2f} {rate:>11,.0f} {peak:>8,.0f} {fc:>8.2f} {fi:>10.2f} "
               f"{ratio:>8.2f} {speedup:>8.0f}x")
     print("routed to the scalar engine: 0 persons (every case has its columnar form)")
+    for size in with_payers:
+        three = statistics.median(r[0] for r in timed[size])
+        more = statistics.median(r[0] for r in with_payers[size])
+        print(f"{size:>10,} claims: three tiers {three:.2f} s; with two further payers (one family-unit) "
+              f"{more:.2f} s, peak {max(r[1] for r in with_payers[size]):,.0f} MB: payers x {more / three:.2f}")
     size, n, seconds, rate, peak, fc, fi, ratio, speedup = rows[-1]
     print(f"claims={n} seconds={seconds:.2f} claims_per_s={rate:.0f} peak_mb={peak:.0f} "
           f"floor_ratio={ratio:.2f} scalar_speedup={speedup:.0f}")

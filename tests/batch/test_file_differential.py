@@ -5,9 +5,12 @@ Hypothesis writes persons, identities and claims files the way hospital and offi
 Parquet (text columns, or typed columns: booleans, dates, decimals, with nulls); every optional
 column absent, present and blank, or partly blank; booleans as `true/false`, `1/0`, `是/否`;
 `med_type` as words, Chinese names and national codes; categories as slugs and Chinese names;
-claims out of date order; now and then a bad cell or two. `tuodi settle` through the engine path and
-through the columnar path must write byte-identical files and the same warnings, or refuse with
-the same one-line message and exit status, writing nothing.
+claims out of date order; now and then a bad cell or two; families (`hh_no`) and
+`reasonable_ownpay_amt`, and now and then an overlay with further payers (a person-unit payer, a
+family-unit payer and a family burden cap on the reasonable base, CONTRACT.md "Further payers")
+and a `--detail` file. `tuodi settle` through the engine path and through the columnar path must
+write byte-identical files (settlements and detail) and the same warnings, or refuse with the same
+one-line message and exit status, writing nothing.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ BAD_CELLS = [  # (file, column, value): refused by both paths
     ("identities", "begndate", "yesterday"), ("claims", "psn_no", "NOBODY"),
     ("claims", "setl_id", ""), ("claims", "hifp_pay", " "), ("identities", "category", ""),
     ("persons", "certno", "230102199001011236"), ("persons", "brdy", "1990/13/01"),
+    ("claims", "reasonable_ownpay_amt", "-1"), ("claims", "reasonable_ownpay_amt", "99999999.00"),
 ]
 
 
@@ -81,6 +85,7 @@ def files(draw):
                                      for _ in psn])
     optional(draw, persons, "late_stage_major_disease", [draw(st.sampled_from(TRUE + FALSE)) for _ in psn])
     optional(draw, persons, "psn_name", [f"名{i}" for i in range(n_persons)])
+    optional(draw, persons, "hh_no", [draw(st.sampled_from(["H1", " H1", "H2", "h2", ""])) for _ in psn])
 
     idents = {"psn_no": [], "category": []}
     for p in psn:
@@ -99,7 +104,7 @@ def files(draw):
     n_claims = draw(st.integers(1, 14))
     claims = {c: [] for c in ("setl_id", "psn_no", "setl_date", "med_type", "medfee_sumamt", "hifp_pay")}
     extra = {c: [] for c in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
-                             "hifmi_pay", "referred", "in_province", "out_of_area")}
+                             "hifmi_pay", "referred", "in_province", "out_of_area", "reasonable_ownpay_amt")}
     for i in range(n_claims):
         med = draw(st.sampled_from(sorted(MED_TYPES)))
         medfee = draw(st.integers(0, 40_000_000))
@@ -120,6 +125,7 @@ def files(draw):
         extra["preselfpay_amt"].append(yuan(pre, draw))
         extra["inscp_scp_amt"].append(yuan(inscp, draw))
         extra["hifmi_pay"].append("" if hifmi is None else yuan(hifmi, draw))
+        extra["reasonable_ownpay_amt"].append(yuan(draw(st.integers(0, own + over + pre)), draw))
         for c in ("referred", "in_province", "out_of_area"):
             extra[c].append(draw(st.sampled_from(TRUE + FALSE)))
     # the self-paid parts come together: without them inscp_scp_amt's default is medfee_sumamt
@@ -135,6 +141,8 @@ def files(draw):
         else:
             optional(draw, claims, "inscp_scp_amt", [m for m in claims["medfee_sumamt"]])
     optional(draw, claims, "hifmi_pay", extra["hifmi_pay"])
+    if parts == "all":   # within the out-of-scope costs only when they are given
+        optional(draw, claims, "reasonable_ownpay_amt", extra["reasonable_ownpay_amt"])
     for c in ("referred", "in_province", "out_of_area"):
         optional(draw, claims, c, extra[c])
 
@@ -147,7 +155,7 @@ def files(draw):
                 t[column] = [""] * len(t["psn_no"])
             t[column][draw(st.integers(0, len(t["psn_no"]) - 1))] = value
     fmt = draw(st.sampled_from(["csv", "csv-bom-crlf", "parquet-text", "parquet-typed"]))
-    return policy, year, tables, fmt
+    return policy, year, tables, fmt, draw(st.booleans())
 
 
 def write(d: Path, name: str, table: dict[str, list[str]], fmt: str) -> Path:
@@ -195,8 +203,17 @@ def _is_amount(v: str) -> bool:
     return d >= 0 and d == d.quantize(Decimal("0.01"))
 
 
-def settle(d: Path, policy: str, year: int, paths: dict[str, Path], path_choice: str, out: str):
+def settle(d: Path, policy: str, year: int, paths: dict[str, Path], path_choice: str, out: str,
+           payers: bool = False):
+    """`tuodi settle`; with `payers`, under PAYER_OVERLAY's further payers and with a --detail file
+    next to `out` (detail-OUT)."""
     stats = d / "stats.csv"
+    extra = []
+    if payers:
+        from .conftest import PAYER_OVERLAY
+        overlay = d / "payers.yaml"
+        overlay.write_text(PAYER_OVERLAY, encoding="utf-8")
+        extra = ["--overlay", str(overlay), "--detail", str(d / f"detail-{out}")]
     stats.write_text(f"name,year,value\nper_capita_disposable_income,{year - 1},30000\n", encoding="utf-8")
     before = os.environ.get("TUODI_SETTLE")
     os.environ["TUODI_SETTLE"] = path_choice
@@ -204,7 +221,7 @@ def settle(d: Path, policy: str, year: int, paths: dict[str, Path], path_choice:
         return CliRunner().invoke(app, [
             "settle", "--policy", policy, "--persons", str(paths["persons"]),
             "--identities", str(paths["identities"]), "--claims", str(paths["claims"]),
-            "--stats", str(stats), "--out", str(d / out)])
+            "--stats", str(stats), "--out", str(d / out), *extra])
     finally:
         if before is None:
             os.environ.pop("TUODI_SETTLE", None)
@@ -217,23 +234,25 @@ def settle(d: Path, policy: str, year: int, paths: dict[str, Path], path_choice:
                                  HealthCheck.data_too_large])
 @given(case=files())
 def test_both_paths_read_user_files_alike(tmp_path_factory, case):
-    policy, year, tables, fmt = case
+    policy, year, tables, fmt, payers = case
     d = tmp_path_factory.mktemp("files")
     paths = {name: write(d, name, t, fmt) for name, t in tables.items()}
     out_ext = "parquet" if fmt.startswith("parquet") else "csv"
-    a = settle(d, policy, year, paths, "engine", f"engine.{out_ext}")
-    b = settle(d, policy, year, paths, "columnar", f"columnar.{out_ext}")
+    a = settle(d, policy, year, paths, "engine", f"engine.{out_ext}", payers)
+    b = settle(d, policy, year, paths, "columnar", f"columnar.{out_ext}", payers)
     assert "internal error" not in a.stderr and "internal error" not in b.stderr, (a.stderr, b.stderr)
     assert b.exit_code == a.exit_code, (a.stderr, b.stderr)
     assert b.stderr.replace("columnar.", "OUT.") == a.stderr.replace("engine.", "OUT."), (a.stderr, b.stderr)
     if a.exit_code:
         assert not (d / f"columnar.{out_ext}").exists() and not (d / f"engine.{out_ext}").exists()
         return
-    if out_ext == "csv":
-        assert (d / "engine.csv").read_bytes() == (d / "columnar.csv").read_bytes()
-    else:
-        ta, tb = pq.read_table(d / "engine.parquet"), pq.read_table(d / "columnar.parquet")
-        assert ta.schema == tb.schema and ta.equals(tb)
+    for prefix in ("", "detail-") if payers else ("",):
+        if out_ext == "csv":
+            assert (d / f"{prefix}engine.csv").read_bytes() == (d / f"{prefix}columnar.csv").read_bytes()
+        else:
+            ta = pq.read_table(d / f"{prefix}engine.parquet")
+            tb = pq.read_table(d / f"{prefix}columnar.parquet")
+            assert ta.schema == tb.schema and ta.equals(tb)
 
 
 def test_a_blank_referred_column_settles_on_the_default_path(tmp_path):

@@ -20,6 +20,14 @@ How (one person-year is a *group*):
   rest to the group's earlier claims with room, the most recent first (a stack of them: each
   claim is pushed and popped once, so a pass stays linear). Critical illness runs on r1 = inscp - hifp, assistance
   on r2 = r1 - hifmi, tilt on r3 = r2 - maf, as whole-column differences.
+- **Further payers** (梯次减负, CONTRACT.md "Further payers") run after the tiers, one after the
+  other, by the same kernel on their base: `in_scope` max(0, r4 - P), `reasonable`
+  r4 + reasonable_ownpay_amt - P (r4 = r3 - tilt, P what the earlier further payers paid). A
+  person-unit payer's years are the tiers' person-years (those before the first family-unit payer
+  run inside the tiers' pass); a family-unit payer's claims are sorted once more by (family
+  `hh_no`, `setl_date`, file order), and its slots add to one yearly base per rule of the family
+  (`acc`), so that a claim is eligible by its claimant's identities while the base, the amount
+  paid and the own-cost pass-back are the family's. `oth_pay` is their sum.
 - **Threads.** From `PARALLEL_FROM` claims the sorted claims are cut at a person boundary and the
   two halves settled on two threads (the kernels release the GIL), each putting its results back
   at their file rows; the five computed amounts are then laid out as 128-bit decimals
@@ -90,21 +98,38 @@ class Inputs:
     referred: np.ndarray                 # bool
     in_province: np.ndarray              # bool
     out_of_area: np.ndarray              # bool
+    #: family (hh_no) of each person as a number, -1 for none (a family alone); for further
+    #: payers whose unit is the family
+    person_hh: np.ndarray | None = None  # int64
+    #: reasonable_ownpay_amt (fen) of each claim: for further payers on the `reasonable` base
+    reasonable: np.ndarray | None = None  # int64
 
 
 @dataclass
 class Outputs:
-    """Per claim, in file order: the tiers' amounts, fund_pay_sumamt and psn_part_amt (fen) with
-    their null masks, and the category (index into CATEGORIES, -1 for none).
+    """Per claim, in file order: the tiers' amounts, oth_pay, fund_pay_sumamt and psn_part_amt
+    (fen) with their null masks, and the category (index into CATEGORIES, -1 for none).
 
-    The five amounts are views of `words` (5, n, 2): each amount column laid out as 128-bit
-    decimals (low word, then its sign), which a decimal(18, 2) Arrow column takes as it is."""
+    The amounts are views of `words` (5, n, 2), or (6, n, 2) with further payers: each amount
+    column laid out as 128-bit decimals (low word, then its sign), which a decimal(18, 2) Arrow
+    column takes as it is. `further` holds each further payer's (amount, undefined) columns, in
+    the chain's order (for the detail file); `oth_pay` is their sum."""
 
     words: np.ndarray
-    null: np.ndarray          # (3, n): hifmi, maf, tilt undefined
+    null: np.ndarray          # (3, n): hifmi, maf, tilt undefined; (4, n) with oth_pay
     category: np.ndarray
     notes: Notes
     stats: dict = field(default_factory=dict)
+    further: list = field(default_factory=list)
+
+    @property
+    def oth(self) -> np.ndarray | None:
+        """oth_pay (fen), None when the policy declares no further payer (0 on every claim)."""
+        return self.words[5, :, 0] if self.words.shape[0] > 5 else None
+
+    @property
+    def oth_null(self) -> np.ndarray | None:
+        return self.null[3] if self.null.shape[0] > 3 else None
 
     hifmi = property(lambda self: self.words[0, :, 0])
     maf = property(lambda self: self.words[1, :, 0])
@@ -114,7 +139,7 @@ class Outputs:
     hifmi_null = property(lambda self: self.null[0])
     maf_null = property(lambda self: self.null[1])
     tilt_null = property(lambda self: self.null[2])
-    fund_null = property(lambda self: self.null[0] | self.null[1] | self.null[2])
+    fund_null = property(lambda self: np.logical_or.reduce(self.null, axis=0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,6 +211,8 @@ class _TierCandidates:
     count: np.ndarray            # candidates per profile
     cands: list[Candidate]
     cat: np.ndarray              # candidate id -> category index or -1 (general)
+    acc: np.ndarray              # (profiles, max slots) -> the yearly base it adds to
+    n_acc: int
 
 
 def _profiles(policy: Policy, inp: Inputs, ident_cat: np.ndarray, recognised: np.ndarray):
@@ -197,7 +224,8 @@ def _profiles(policy: Policy, inp: Inputs, ident_cat: np.ndarray, recognised: np
     uniq, prof = np.unique(key, return_inverse=True)
     order = {c: i for i, c in enumerate(policy.model.categories.recognised)}
     tiers = {}
-    for tier in TIERS:
+    for payer in policy.payers:
+        tier = payer.key
         lists = []
         for k in uniq:
             insutype = INSUTYPES[int(k) >> NCAT]
@@ -213,7 +241,19 @@ def _profiles(policy: Policy, inp: Inputs, ident_cat: np.ndarray, recognised: np
                 cands.append(c)
         cat = np.array([-1 if c.category is None else CAT_INDEX[c.category] for c in cands] or [0],
                        dtype=np.int64)
-        tiers[tier] = _TierCandidates(table, np.array([len(lst) for lst in lists]), cands, cat)
+        if payer.unit == "family":
+            # a family's yearly bases are per rule (the engine's family candidates: an identity's
+            # key without its category), shared by the members whose identities reach it
+            keys: dict[str, int] = {}
+            acc = np.zeros((len(uniq), width), dtype=np.int64)
+            for p, lst in enumerate(lists):
+                for s, c in enumerate(lst):
+                    acc[p, s] = keys.setdefault(c.key.split(":", 1)[1] if c.category else c.key, len(keys))
+            n_acc = max(len(keys), 1)
+        else:
+            acc = np.broadcast_to(np.arange(width, dtype=np.int64), (len(uniq), width)).copy()
+            n_acc = width
+        tiers[tier] = _TierCandidates(table, np.array([len(lst) for lst in lists]), cands, cat, acc, n_acc)
     return prof, mask, tiers
 
 
@@ -317,6 +357,7 @@ class _Settler:
         # the year of each day that occurs, from a table over the days' span
         days = day0 + np.arange(span)
         year_of_day = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int16)
+        self.year_of_day = year_of_day
         year = year_of_day[self.day]
         new = np.r_[True, (self.psn[1:] != self.psn[:-1]) | (year[1:] != year[:-1])] if n else np.zeros(0, bool)
         del year
@@ -334,6 +375,7 @@ class _Settler:
         self._ignored(inp, cats, recognised)
         cats = np.where(cats < 0, NCAT, cats)
         prof, mask, self.tier_cands = _profiles(policy, inp, cats, recognised)
+        self.person_prof = prof
         self.prof = prof[self.psn]
         self.holds = _Holds(policy, inp, cats, recognised, self.psn, self.date, self.med, mask)
         self.hold_row = self.holds.row
@@ -362,18 +404,31 @@ class _Settler:
         sched = np.concatenate([self.schedules.table(tier, r) for r in rules]).astype(np.int64) \
             if rules else np.zeros(0, dtype=np.int64)
         return (bool(tier_def and tier_def.exclude_unreferred_out_of_area),
-                tc.table, tc.count, tc.cat, covers.ravel(), undef_med.ravel(), req_ref, sched,
+                tc.table, tc.acc, tc.n_acc, tc.count, tc.cat, covers.ravel(), undef_med.ravel(), req_ref, sched,
                 self.schedules.span, n_med, *self.schedules.arrays())
 
     def _note_undefined(self, tier: str, tc: _TierCandidates, undefined: np.ndarray, kind: np.ndarray,
-                        cand: np.ndarray) -> None:
+                        cand: np.ndarray, unit: "_Unit | None" = None) -> None:
         """Counts per (tier, rule, category) and the engine's reason: that of the first claim it
-        processes (persons in order of first appearance, then settlement order). All three in
-        settlement order."""
+        processes (persons in order of first appearance, then settlement order; for a further
+        payer, its units' years in order of their first claim in the file, then their order).
+        All three in settlement order (the unit's order for a further payer)."""
         rows = np.flatnonzero(undefined)
         if len(rows) == 0:
             return
-        first_seen = self._first_seen()
+        if unit is not None:
+            self.notes.columns.setdefault(tier, self.policy.payer(tier).column)
+            # each row's unit-year, and that group's first row in the file
+            group = np.searchsorted(unit.starts, rows, side="right") - 1
+            groups, inverse = np.unique(group, return_inverse=True)
+            ends = np.r_[unit.starts[1:], len(unit.order)][groups]
+            group_first = np.array([unit.order[a:b].min() for a, b in zip(unit.starts[groups], ends)]) \
+                if len(groups) < 1000 else np.minimum.reduceat(unit.order, unit.starts)[groups]
+            rank = group_first[inverse]
+            med, date = unit.med, unit.day
+        else:
+            rank = self._first_seen()[self.psn[rows]]
+            med, date = self.med, self.date
         keys = [(tier, cd.rule.id, cd.category or "") for cd in tc.cands]
         key_ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
         key_of = np.array([key_ids[k] for k in keys], dtype=np.int64)
@@ -381,15 +436,18 @@ class _Settler:
         counts = np.bincount(kc, minlength=len(key_ids))
         # each key's first claim: the least (person's first row in the file, settlement position)
         first = np.full(len(key_ids), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(first, kc, first_seen[self.psn[rows]] * self.n + rows)
+        value = rank * self.n + rows
+        for key_id in np.flatnonzero(counts):   # few keys: a masked minimum each (ufunc.at is slow)
+            first[key_id] = value[kc == key_id].min()
         for key_id in np.flatnonzero(counts):
             k = int(first[key_id] % self.n)
             cd = tc.cands[int(cand[k])]
             key = (tier, cd.rule.id, cd.category or "")
             if kind[k] == _NAMED:
-                reason = f"{cd.rule.id}: {MED_TYPES[self.med[k]]} named but not quantified"
+                reason = f"{cd.rule.id}: {MED_TYPES[med[k]]} named but not quantified"
             elif kind[k] == _SCHED:
-                sched = resolve(self.policy, cd.rule, from_day_number(self.date[k]), self.stats)
+                day = date[k] if unit is None else int(date[k]) + self.day0
+                sched = resolve(self.policy, cd.rule, from_day_number(day), self.stats)
                 reason = sched.reason if isinstance(sched, NotDefined) else EARLIER_EMPTY
             else:
                 reason = EARLIER_EMPTY
@@ -406,18 +464,32 @@ class _Settler:
 
     def run(self) -> Outputs:
         n, inp, h, o = self.n, self.inp, self.holds, self.order
-        amount = np.empty((3, n), dtype=np.int64)       # in file order
-        null = np.empty((3, n), dtype=bool)
+        further = self.policy.further_payers
+        rows_out = 4 if further else 3
+        amount = np.empty((rows_out, n), dtype=np.int64)       # in file order
+        null = np.empty((rows_out, n), dtype=bool)
         category = np.empty(n, dtype=np.int8)
         sorted_null = np.empty((3, n), dtype=bool)      # in settlement order, for the notes
         cand = np.empty((3, n), dtype=np.int32)
         kind = np.empty((3, n), dtype=np.int8)
         rules = [self._rules(t) for t in TIERS]
+        # the further payers before the first family-unit one run in the tiers' pass: the same
+        # person-years, the base chained on (no gathering, on the tiers' threads)
+        lead = []
+        for payer in further:
+            if payer.unit != "person":
+                break
+            lead.append(payer)
+        lead_rules = [self._rules(p.key) for p in lead]
+        lead_paid = [(np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)) for _ in lead]   # file order
+        lead_sorted = [(np.empty(n, dtype=bool), np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int32))
+                       for _ in lead]                                                          # null, kind, cand
 
         def settle(a: int, b: int) -> None:
             """Sorted claims a:b (whole persons): their inputs gathered, the three tiers settled
             (critical illness on r1 = inscp - hifp or the given hifmi_pay, assistance on
-            r2 = r1 - hifmi, tilt on r3 = r2 - maf), the results put back at their file rows."""
+            r2 = r1 - hifmi, tilt on r3 = r2 - maf), then the leading person-unit further payers
+            on r4 - P, the results put back at their file rows."""
             m, rows = b - a, o[a:b]
             first, prof, med, day, hold_row = (x[a:b] for x in (self.first, self.prof, self.med, self.day,
                                                                 self.hold_row))
@@ -439,33 +511,192 @@ class _Settler:
                 base_null |= sorted_null[t, a:b]
                 given_mask = no_given        # assistance and tilt compute every claim
             ci, maf, tilt = cats
-            category[rows] = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
+            cat = np.where(maf >= 0, maf, np.where(tilt >= 0, tilt, ci))
+            if lead:
+                reasonable = inp.reasonable[rows] if inp.reasonable is not None else None
+                pcat = cats[0]
+                for (payer, (exclude, *tables), (paid, paid_null), (nl, kd, cd)) in zip(
+                        lead, lead_rules, lead_paid, lead_sorted):
+                    if payer.base == "reasonable":
+                        pb = base + reasonable if reasonable is not None else base.copy()
+                    else:
+                        pb = np.maximum(base, 0)
+                    settle_tier(first, prof, med, day, pb, base_null, got, no_given, *flags, exclude,
+                                hold_row, h.direct, h.lookback, True, *tables,
+                                got, nl[a:b], pcat, cd[a:b], kd[a:b])
+                    paid[rows] = got
+                    paid_null[rows] = nl[a:b]
+                    np.copyto(cat, pcat, where=cat < 0)
+                    base -= got
+                    base_null |= nl[a:b]
+            category[rows] = cat
 
-        words = np.empty((5, n, 2), dtype=np.int64)
+        words = np.empty((rows_out + 2, n, 2), dtype=np.int64)
         g = int(np.searchsorted(self.starts, n // 2)) if n >= PARALLEL_FROM else 0
-        if 0 < g < len(self.starts):
+        two = 0 < g < len(self.starts)
+        if two:
             # two parts of whole persons on two threads (the kernels and numpy's gathers release
-            # the GIL), then the decimal layout of the two halves of the file
-            cut, half = int(self.starts[g]), n // 2
+            # the GIL)
+            cut = int(self.starts[g])
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda ab: settle(*ab), [(0, cut), (cut, n)]))
+        else:
+            settle(0, n)
+        paid = self._further(amount, null, category, lead_paid) if further else []
+        notes_unit = _Unit(o, self.first, self.starts, None, self.med, self.day, None, None, None, None)
+        for payer, (nl, kd, cd) in zip(lead, lead_sorted):
+            self._note_undefined(payer.key, self.tier_cands[payer.key], nl, kd, cd, notes_unit)
+        if n >= PARALLEL_FROM:
+            # the decimal layout of the two halves of the file on two threads
+            half = n // 2
+            with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda ab: decimal_words(inp.medfee, inp.hifp, amount, null, words, *ab),
                               [(0, half), (half, n)]))
         else:
-            settle(0, n)
             decimal_words(inp.medfee, inp.hifp, amount, null, words, 0, n)
         for t, tier in enumerate(TIERS):
             self._note_undefined(tier, self.tier_cands[tier], sorted_null[t], kind[t], cand[t])
         return Outputs(words, null, category, self.notes,
-                       {"claims": n, "person_years": len(self.starts), "routed_to_engine": 0})
+                       {"claims": n, "person_years": len(self.starts), "routed_to_engine": 0}, paid)
+
+    # -- further payers (CONTRACT.md "Further payers after the three tiers")
+
+    def _person_unit(self) -> "_Unit":
+        if not hasattr(self, "_punit"):
+            inp, o = self.inp, self.order
+            self._punit = _Unit(o, self.first, self.starts, self.prof, self.med, self.day, self.hold_row,
+                                inp.referred[o], inp.in_province[o], inp.out_of_area[o])
+        return self._punit
+
+    def _family_unit(self) -> "_Unit":
+        """Claims in family-year order: family (`hh_no`; a person without one is a family alone),
+        `setl_date`, file order, as the engine's family units."""
+        if hasattr(self, "_funit"):
+            return self._funit
+        inp, n = self.inp, self.n
+        hh = inp.person_hh if inp.person_hh is not None else np.full(len(inp.person_insutype), -1, np.int64)
+        n_hh = int(hh.max()) + 1 if len(hh) else 0
+        fam_of_person = np.where(hh >= 0, hh, n_hh + np.arange(len(hh), dtype=np.int64))
+        span = int(self.day.max()) + 1 if n else 1
+        bits = max(int(n).bit_length(), 1)
+        # the key is built in settlement (person) order, where the persons' families and days are
+        # read sequentially; its low bits are the file row, so one plain sort gives the order
+        if n and (int(fam_of_person.max()) + 1) * span < 2 ** (63 - bits):
+            key = fam_of_person[self.psn]
+            key *= span
+            key += self.day
+            key <<= bits
+            key |= self.order
+            key.sort()
+            order = key & ((1 << bits) - 1)
+            key >>= bits
+            f_fam, f_day = np.divmod(key, span)
+            del key
+        else:
+            order = np.lexsort((inp.claim_date, fam_of_person[inp.claim_psn]))
+            f_fam = fam_of_person[inp.claim_psn[order]]
+            f_day = (inp.claim_date[order] - self.day0).astype(np.int64)
+        year = self.year_of_day[f_day]
+        first = np.r_[True, (f_fam[1:] != f_fam[:-1]) | (year[1:] != year[:-1])] if n else np.zeros(0, bool)
+        del f_fam, year
+        pos = np.empty(n, dtype=np.int64)     # file row -> position in settlement (person) order
+        pos[self.order] = np.arange(n)
+        at = pos[order]
+        del pos
+        self._funit = _Unit(order, first, np.flatnonzero(first), self.prof[at], inp.claim_med[order],
+                            f_day.astype(np.int32), self.hold_row[at],
+                            inp.referred[order], inp.in_province[order], inp.out_of_area[order])
+        return self._funit
+
+    def _further(self, amount: np.ndarray, null: np.ndarray, category: np.ndarray, lead: list) -> list:
+        """The further payers one after the other, each over its units' years (kernels.settle_tier
+        with the unit's accumulators), on the base the tiers and the earlier payers left:
+        `in_scope` max(0, r4 - P), `reasonable` r4 + reasonable_ownpay_amt - P. Fills oth_pay
+        (amount[3], null[3]) and, where the tiers gave none, the category; returns each payer's
+        (amount, undefined) in file order. `lead`: those of the first payers, person-unit, that
+        the tiers' pass has settled already."""
+        inp, n = self.inp, self.n
+        left = inp.inscp - inp.hifp
+        left -= amount[0]
+        left -= amount[1]
+        left -= amount[2]                       # r4, in file order
+        left_null = null[0] | null[1] | null[2]
+        oth, oth_null = amount[3], null[3]
+        oth[:] = 0
+        oth_null[:] = False
+        for paid, paid_null in lead:
+            oth += paid
+            oth_null |= paid_null
+            left -= paid
+            left_null |= paid_null
+        reasonable = inp.reasonable if inp.reasonable is not None else np.zeros(n, dtype=np.int64)
+        h = self.holds
+        out = list(lead)
+        for payer in self.policy.further_payers[len(lead):]:
+            u = self._family_unit() if payer.unit == "family" else self._person_unit()
+            o = u.order
+            base = left[o]
+            if payer.base == "reasonable":
+                base += reasonable[o]
+            else:
+                np.maximum(base, 0, out=base)
+            base_null = left_null[o]
+            exclude, *tables = self._rules(payer.key)
+            got = np.empty(n, dtype=np.int64)
+            got_null = np.empty(n, dtype=bool)
+            cat = np.empty(n, dtype=np.int8)
+            cand = np.empty(n, dtype=np.int32)
+            kind = np.empty(n, dtype=np.int8)
+            no_given = np.zeros(n, dtype=bool)
+
+            def part(a: int, b: int) -> None:   # `given`: int64 like the tiers' (one compiled form)
+                settle_tier(u.first[a:b], u.prof[a:b], u.med[a:b], u.day[a:b], base[a:b], base_null[a:b],
+                            got[a:b], no_given[a:b], u.referred[a:b], u.in_province[a:b],
+                            u.out_of_area[a:b], exclude, u.hold_row[a:b], h.direct, h.lookback, True,
+                            *tables, got[a:b], got_null[a:b], cat[a:b], cand[a:b], kind[a:b])
+
+            g = int(np.searchsorted(u.starts, n // 2)) if n >= PARALLEL_FROM else 0
+            if 0 < g < len(u.starts):
+                cut = int(u.starts[g])
+                with ThreadPoolExecutor(2) as pool:
+                    list(pool.map(lambda ab: part(*ab), [(0, cut), (cut, n)]))
+            else:
+                part(0, n)
+            self._note_undefined(payer.key, self.tier_cands[payer.key], got_null, kind, cand, u)
+            paid = np.empty(n, dtype=np.int64)
+            paid[o] = got
+            paid_null = np.empty(n, dtype=bool)
+            paid_null[o] = got_null
+            file_cat = np.empty(n, dtype=np.int8)
+            file_cat[o] = cat
+            np.copyto(category, file_cat, where=category < 0)
+            oth += paid
+            oth_null |= paid_null
+            left -= paid
+            left_null |= paid_null
+            out.append((paid, paid_null))
+        return out
+
+
+@dataclass
+class _Unit:
+    """Claims in a payer's settlement order (its units' years: the person's, or the family's),
+    with what `kernels.settle_tier` reads gathered in that order."""
+
+    order: np.ndarray        # position -> file row
+    first: np.ndarray        # a unit-year starts here
+    starts: np.ndarray
+    prof: np.ndarray
+    med: np.ndarray
+    day: np.ndarray          # days since the first claim's day
+    hold_row: np.ndarray
+    referred: np.ndarray
+    in_province: np.ndarray
+    out_of_area: np.ndarray
 
 
 def settle_columns(policy: Policy, inputs: Inputs, stats: Stats | None = None) -> Outputs:
-    """Settle every claim of `inputs` under `policy`: the engine's results, as columns.
-
-    The kernels pay the three tiers; a policy with further payers (梯次减负, CONTRACT.md) is settled
-    by the engine (`tuodi settle` hands it over before reading), so it is refused here."""
-    if policy.further_payers:
-        raise ValueError(f"policy {policy.id} declares further payers "
-                         f"({', '.join(p.id for p in policy.further_payers)}): the engine settles it")
+    """Settle every claim of `inputs` under `policy`: the engine's results, as columns: the three
+    tiers, then the further payers the policy declares (梯次减负, CONTRACT.md), person or family
+    units."""
     return _Settler(policy, inputs, stats or {}).run()

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from tuodi.batch.kernels import first_inconsistent, hash_positions
 from tuodi.batch.columnar import INSUTYPES, MED_TYPES, NO_BEGIN, NO_END, Inputs, Outputs, day_number
 from tuodi.engine.model import Person
+from tuodi.engine.money import yuan
 from tuodi.io.tables import read_frame as io_read_frame
 from tuodi.io.tables import (CLAIM_REQUIRED, MAX_AMOUNT_FEN, InputError, Table, _cell,
                              parse_amount_fen, parse_bool, parse_category, parse_certno, parse_date,
@@ -226,9 +227,10 @@ def _first(*flags: np.ndarray) -> int | None:
 # persons
 
 
-def read_persons(path: str | Path, frame: pl.DataFrame | None = None) -> tuple[pl.Series, np.ndarray]:
+def read_persons(path: str | Path, frame: pl.DataFrame | None = None, households: bool = False):
     """psn_no (stripped) and insutype codes; refuses as `tuodi.io.tables.read_persons`.
-    `frame`: the file already read by `tuodi.io.tables.read_frame`."""
+    `frame`: the file already read by `tuodi.io.tables.read_frame`. With `households`, also each
+    person's family (`hh_no`, stripped, empty for none: never refused) as a number, -1 for none."""
     path, f = (Path(path), frame) if frame is not None else read_frame(path)
     _require(path, f, "psn_no")
     psn = _text(f, "psn_no")
@@ -242,7 +244,12 @@ def read_persons(path: str | Path, frame: pl.DataFrame | None = None) -> tuple[p
     if row is not None:
         _person_row(path, f, row)
     insutype = np.where(ins_present, ins, 0).astype(np.int8)
-    return psn, insutype
+    if not households:
+        return psn, insutype
+    hh = _text(f, "hh_no")
+    family = (hh.rank("dense").cast(pl.Int64) - 1).fill_null(-1).to_numpy() if hh.null_count() < len(hh) \
+        else np.full(len(hh), -1, dtype=np.int64)
+    return psn, insutype, family
 
 
 def _bad_certno(t: pl.Series) -> np.ndarray:
@@ -349,7 +356,7 @@ class Claims:
     """The claims file as columns: the inputs of the settlement and the echoed fields."""
 
     def __init__(self, setl_id, psn_no, date, med, medfee, inscp, hifp, hifmi, hifmi_given, referred,
-                 in_province, out_of_area, person, echo=None):
+                 in_province, out_of_area, person, echo=None, reasonable=None):
         self.setl_id, self.psn_no, self.date, self.med = setl_id, psn_no, date, med
         #: amount columns to write back out as read: decimal(18, 2) series without nulls
         self.echo: dict[str, pl.Series] = echo or {}
@@ -357,6 +364,8 @@ class Claims:
         self.hifmi, self.hifmi_given = hifmi, hifmi_given
         self.referred, self.in_province, self.out_of_area = referred, in_province, out_of_area
         self.person = person
+        #: reasonable_ownpay_amt (fen), None when the file gives none (0 on every claim)
+        self.reasonable = reasonable
 
 
 def _claim_numbers(f: pl.DataFrame, policy: Policy):
@@ -366,7 +375,8 @@ def _claim_numbers(f: pl.DataFrame, policy: Policy):
     end = day_number(policy.model.in_force.end) if policy.model.in_force.end else NO_END
     med, med_present, med_bad = _mapped(f, "med_type", parse_med_type, MED_TYPES)
     amounts = {c: _amount(f, c) for c in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay",
-                                          "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay")}
+                                          "preselfpay_amt", "inscp_scp_amt", "hifp_pay", "hifmi_pay",
+                                          "reasonable_ownpay_amt") if c in f.columns or c != "reasonable_ownpay_amt"}
     bools = {c: _mapped(f, c, parse_bool, (False, True)) for c in ("referred", "in_province", "out_of_area")}
     return day, day_present, day_bad, start, end, med, med_present, med_bad, amounts, bools
 
@@ -402,13 +412,22 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
     inscp, inscp_p, inscp_bad = amounts["inscp_scp_amt"]
     hifp, hifp_p, hifp_bad = amounts["hifp_pay"]
     hifmi, hifmi_p, hifmi_bad = amounts["hifmi_pay"]
+    # reasonable_ownpay_amt (政策外合理费用): a part of the out-of-scope costs, read only when given
+    reasonable = None
+    reasonable_flags = []
+    if "reasonable_ownpay_amt" in amounts:
+        reasonable, reasonable_p, reasonable_bad = amounts["reasonable_ownpay_amt"]
+        if reasonable_p.any():
+            reasonable_flags = [reasonable_bad, reasonable_p & (reasonable > own + over + pre)]
+        else:
+            reasonable = None
     flags = [
         sid.is_null().to_numpy(),
         sid_later,
         index < 0, ~day_present, day_bad, day_present & ((day < start) | (day > end)),
         ~med_present, med_bad, ~medfee_p, medfee_bad, own_bad, over_bad, pre_bad,
         inscp_bad, ~hifp_p, hifp_bad, hifmi_bad,
-        *[b[2] for b in bools.values()],
+        *[b[2] for b in bools.values()], *reasonable_flags,
     ]
     row = _first(*flags) if n else None
     # the relations between amounts (inscp = medfee - own - over - pre, hifp <= inscp, ...), in
@@ -436,7 +455,7 @@ def read_claims(path: str | Path, persons: pl.Series, policy: Policy, frame: pl.
             if c in f.columns and f[c].dtype == pl.Decimal(18, 2) and not f[c].null_count()}
     return Claims(sid, psn, day.astype(np.int32, copy=False), med_index, medfee, inscp, hifp, hifmi,
                   hifmi_p, boolean("referred", True), boolean("in_province", True),
-                  boolean("out_of_area", False), index, echo)
+                  boolean("out_of_area", False), index, echo, reasonable)
 
 
 def _claim_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series, policy: Policy) -> None:
@@ -477,13 +496,19 @@ def _claim_row(path: Path, f: pl.DataFrame, i: int, persons: pl.Series, policy: 
     if hifmi is not None and hifmi > inscp - hifp:
         raise InputError(path, "inconsistent amounts: hifmi_pay exceeds inscp_scp_amt − hifp_pay",
                          r, "hifmi_pay")
+    reasonable = cell("reasonable_ownpay_amt", parse_amount_fen, default=0)
+    if reasonable > ownpay + overlmt + preself:
+        raise InputError(path, "inconsistent amounts: reasonable_ownpay_amt exceeds fulamt_ownpay_amt + "
+                         f"overlmt_selfpay + preselfpay_amt = {yuan(ownpay + overlmt + preself)} (the costs "
+                         "outside policy scope, of which it is the reasonable part)", r, "reasonable_ownpay_amt")
     cell("referred", parse_bool, default=True)
     cell("in_province", parse_bool, default=True)
     cell("out_of_area", parse_bool, default=False)
     raise Unusual(f"{path} row {r}")
 
 
-def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
+def inputs(persons_insutype: np.ndarray, identities, claims: Claims,
+           person_hh: np.ndarray | None = None) -> Inputs:
     ident_psn, ident_cat, ident_begin, ident_end = identities
     return Inputs(
         person_insutype=persons_insutype, ident_psn=ident_psn.astype(np.int64),
@@ -491,6 +516,7 @@ def inputs(persons_insutype: np.ndarray, identities, claims: Claims) -> Inputs:
         claim_psn=claims.person.astype(np.int64, copy=False), claim_date=claims.date, claim_med=claims.med,
         medfee=claims.medfee, inscp=claims.inscp, hifp=claims.hifp, hifmi=claims.hifmi, hifmi_given=claims.hifmi_given,
         referred=claims.referred, in_province=claims.in_province, out_of_area=claims.out_of_area,
+        person_hh=person_hh, reasonable=claims.reasonable,
     )
 
 
@@ -582,13 +608,13 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
         "medfee_sumamt": (claims.medfee, None), "inscp_scp_amt": (claims.inscp, None),
         "hifp_pay": (claims.hifp, None), "hifmi_pay": (out.hifmi, out.hifmi_null),
         "maf_pay": (out.maf, out.maf_null), "tilt_pay": (out.tilt, out.tilt_null),
-        # the kernels pay the three tiers only: a policy with further payers settles on the engine
-        # (tuodi.cli.batch_commands.settle_columnar), so oth_pay is 0 here (CONTRACT.md)
-        "oth_pay": (None, None),
+        # the further payers' sum; 0 on every claim where the policy declares none (CONTRACT.md)
+        "oth_pay": (out.oth, out.oth_null) if out.oth is not None else (None, None),
         "fund_pay_sumamt": (out.fund, fund_null), "psn_part_amt": (out.psn_part, fund_null),
     }
     n = len(claims.medfee)
-    settled = {"hifmi_pay": 0, "maf_pay": 1, "tilt_pay": 2, "fund_pay_sumamt": 3, "psn_part_amt": 4}
+    settled = {"hifmi_pay": 0, "maf_pay": 1, "tilt_pay": 2, "fund_pay_sumamt": 3, "psn_part_amt": 4,
+               "oth_pay": 5}
     codes = np.asarray(out.category)
     if suffix == ".csv":
         category = pl.Series("category", codes).replace_strict(
@@ -621,6 +647,50 @@ def write_settlements(path: str | Path, claims: Claims, out: Outputs) -> None:
             _arrow_schema(tmp, _SETTLEMENT_SCHEMA)
 
 
+_DETAIL_SCHEMA = pa.schema([pa.field("setl_id", pa.string()), pa.field("psn_no", pa.string()),
+                            pa.field("setl_date", pa.date32()), pa.field("fund_pay_type", pa.string()),
+                            pa.field("fund_pay_type_name", pa.string()),
+                            pa.field("fund_payamt", pa.decimal128(18, 2))])
+
+
+def write_detail(path: str | Path, claims: Claims, out: Outputs, policy: Policy) -> None:
+    """The detail file (CONTRACT.md, the national interface's setldetail) from columns, as
+    `tuodi.io.write.write_detail` writes it: one row per claim and payer of the chain, claims in
+    file order, payers in the chain's order; `fund_pay_type` the payer's fund code, else its id."""
+    path = check_out_path(path)
+    payers = (*policy.payers[:3], *policy.further_payers)   # those that pay: a step each in the engine
+    n, k = len(claims.medfee), len(payers)
+    columns = [(out.hifmi, out.hifmi_null), (out.maf, out.maf_null), (out.tilt, out.tilt_null), *out.further]
+    amount = np.empty((n, k), dtype=np.int64)
+    null = np.empty((n, k), dtype=bool)
+    for j, (v, m) in enumerate(columns):
+        amount[:, j], null[:, j] = v, m
+    amount, null = amount.ravel(), null.ravel()
+    rows = pl.Series(np.repeat(np.arange(n, dtype=np.int64), k))
+    codes = np.tile(np.arange(k, dtype=np.int32), n)
+    suffix = path.suffix.lower()
+    with atomic_output(path) as tmp:
+        if suffix == ".csv":
+            frame = pl.DataFrame({
+                "setl_id": neutralise_column(claims.setl_id).gather(rows),
+                "psn_no": neutralise_column(claims.psn_no).gather(rows),
+                "setl_date": pl.Series(claims.date, dtype=pl.Int32).cast(pl.Date).cast(pl.Utf8).gather(rows),
+                "fund_pay_type": neutralise_column(pl.Series([p.fund_pay_type for p in payers])).gather(codes),
+                "fund_pay_type_name": neutralise_column(pl.Series([p.name for p in payers])).gather(codes),
+                "fund_payamt": _yuan_text(amount, null),
+            })
+            frame.write_csv(tmp, line_terminator="\r\n", null_value="", quote_style="necessary")
+        else:
+            frame = pl.DataFrame([
+                claims.setl_id.gather(rows).alias("setl_id"), claims.psn_no.gather(rows).alias("psn_no"),
+                pl.Series("setl_date", claims.date, dtype=pl.Int32).cast(pl.Date).gather(rows),
+                pl.Series("fund_pay_type", [p.fund_pay_type for p in payers]).gather(codes),
+                pl.Series("fund_pay_type_name", [p.name for p in payers]).gather(codes),
+                pl.from_arrow(_decimal(amount, null)).alias("fund_payamt")])
+            frame.write_parquet(tmp, compression="snappy", statistics=False)
+            _arrow_schema(tmp, _DETAIL_SCHEMA)
+
+
 def person_count(claims: Claims) -> int:
     """Distinct persons with claims: a mask over the persons file (np.unique of 10M claims hashes
     or sorts them all, over a second)."""
@@ -632,4 +702,4 @@ def person_count(claims: Claims) -> int:
 
 
 __all__ = ["Claims", "Unusual", "inputs", "person_count", "read_claims", "read_identities",
-           "read_persons", "write_settlements", "Person"]
+           "read_persons", "write_detail", "write_settlements", "Person"]

@@ -74,12 +74,18 @@ def annual_amount(s, b, threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one
 @njit(cache=True, nogil=True)
 def settle_tier(first, prof, med, day, base, base_null, given, given_mask, referred, in_province,
                 out_of_area, exclude_unreferred, hold_row, direct, lookback, use_lookback,
-                table, count, cand_cat, covers, undef, req_ref, sched, span, n_med,
+                table, acc, n_acc, count, cand_cat, covers, undef, req_ref, sched, span, n_med,
                 threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one,
                 amount, null, cat_out, cand_out, kind_out):
     """One tier over claims sorted into person-years (a group starts where `first`), in one pass:
     the engine's `settle` loop with the candidates of each claim's profile (`table[prof]`, the
     first `count[prof]`) as slots that keep their yearly base and poisoning.
+
+    Slot s of a profile keeps its yearly base in accumulator `acc[prof, s]` (of `n_acc`): for a
+    person-year the slot itself; for a family-year (a further payer whose unit is the family,
+    `hh_no`) the rule, shared by every member whose identities reach it, as the engine's family
+    candidates. A claim counts once per accumulator: under the first of its claimant's active
+    slots that reaches it (the engine's de-duplication by key).
 
     Per candidate, as the engine's `_entitlement`: an active candidate (general, or its identity
     holds on the date or in a look-back window) adds the claim's base to its yearly base when it
@@ -100,14 +106,14 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
     amount, undefined, category (-1 none), the candidate named (-1 none) and the undefined kind
     (2 also when only an earlier claim was undefined)."""
     n = len(prof)
-    width = table.shape[1]
     amount[:] = 0
     null[:] = False
     cat_out[:] = -1
     cand_out[:] = -1
     kind_out[:] = 2
-    cum = np.zeros(width, dtype=np.int64)
-    poisoned = np.zeros(width, dtype=np.bool_)
+    cum = np.zeros(n_acc, dtype=np.int64)
+    poisoned = np.zeros(n_acc, dtype=np.bool_)
+    stamp = np.full(n_acc, -1, dtype=np.int64)   # the last claim each accumulator was active on
     paid = 0
     earlier_undefined = False
     open_ = np.empty(n, dtype=np.int64)   # claims of the group with room left, oldest first
@@ -129,15 +135,19 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
         first_undef = -1
         undef_kind = 0
         blocked = False
-        for s in range(count[p]):
-            c = table[p, s]
+        for t in range(count[p]):
+            c = table[p, t]
             cc = cand_cat[c]
             if cc >= 0:
                 r = hold_row[k]
                 if not (direct[r, cc] or (use_lookback and lookback[r, cc])):
                     continue
+            s = acc[p, t]
+            if stamp[s] == k:
+                continue
+            stamp[s] = k
             if first_active < 0:
-                first_active = s
+                first_active = t
             rm = c * n_med + m
             cov = covers[rm]
             und = undef[rm]
@@ -152,13 +162,13 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
             if not idle:
                 blocked = True
                 if first_undef < 0 and (und or (not defined and cov) or (defined and poisoned[s])):
-                    first_undef = s
+                    first_undef = t
                     undef_kind = 0 if und else (1 if not defined else 2)
             if (idle or not und) and defined and not poisoned[s]:
                 ent = annual_amount(sid, cum[s], threshold, seg_start, seg_bp, nseg, cap, trigger, bp_one)
                 if ent > best_ent:
                     best_ent = ent
-                    best_slot = s
+                    best_slot = t
         if given_mask[k]:
             amount[k] = given[k]
             paid += given[k]
@@ -206,17 +216,25 @@ def settle_tier(first, prof, med, day, base, base_null, given, given_mask, refer
 
 @njit(cache=True, nogil=True)
 def decimal_words(medfee, hifp, amount, null, words, lo, hi):
-    """Rows lo:hi of the settlements' five computed amounts as 128-bit decimals: `words` (5, n, 2)
-    gets hifmi, maf, tilt (`amount`), fund_pay_sumamt = hifp + the three, and psn_part_amt =
-    medfee - fund, each as (low word, sign word); an undefined amount (`null`) counts 0."""
+    """Rows lo:hi of the settlements' computed amounts as 128-bit decimals: `words` (5, n, 2)
+    gets hifmi, maf, tilt (`amount`), fund_pay_sumamt = hifp + the three (+ oth_pay) and
+    psn_part_amt = medfee - fund, each as (low word, sign word); with further payers `amount`
+    has a fourth row, oth_pay, and `words` a sixth; an undefined amount (`null`) counts 0."""
+    further = amount.shape[0] > 3
     for i in range(lo, hi):
         ci = 0 if null[0, i] else amount[0, i]
         maf = 0 if null[1, i] else amount[1, i]
         tilt = 0 if null[2, i] else amount[2, i]
-        fund = hifp[i] + ci + maf + tilt
+        oth = 0
+        if further and not null[3, i]:
+            oth = amount[3, i]
+        fund = hifp[i] + ci + maf + tilt + oth
         for j, v in enumerate((ci, maf, tilt, fund, medfee[i] - fund)):
             words[j, i, 0] = v
             words[j, i, 1] = -1 if v < 0 else 0
+        if further:
+            words[5, i, 0] = oth
+            words[5, i, 1] = -1 if oth < 0 else 0
 
 
 def warm_up() -> None:

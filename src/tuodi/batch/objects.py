@@ -21,6 +21,7 @@ def inputs_from_objects(persons: dict[str, Person], identities: Iterable[Identit
                         claims: list[Claim]) -> Inputs:
     index = {p: i for i, p in enumerate(persons)}
     ids = list(identities)
+    families: dict[str, int] = {}
     return Inputs(
         person_insutype=np.array([INSUTYPES.index(p.insutype) for p in persons.values()], dtype=np.int8),
         ident_psn=np.array([index[i.psn_no] for i in ids], dtype=np.int64),
@@ -40,6 +41,9 @@ def inputs_from_objects(persons: dict[str, Person], identities: Iterable[Identit
         referred=np.array([c.referred for c in claims], dtype=bool),
         in_province=np.array([c.in_province for c in claims], dtype=bool),
         out_of_area=np.array([c.out_of_area for c in claims], dtype=bool),
+        person_hh=np.array([-1 if p.hh_no is None else families.setdefault(p.hh_no, len(families))
+                            for p in persons.values()], dtype=np.int64),
+        reasonable=np.array([c.reasonable_ownpay_amt for c in claims], dtype=np.int64),
     )
 
 
@@ -54,6 +58,7 @@ def settlements_from_outputs(claims: list[Claim], out: Outputs) -> list[Settleme
             medfee_sumamt=c.medfee_sumamt, inscp_scp_amt=c.inscp_scp_amt, hifp_pay=c.hifp_pay,
             hifmi_pay=amount(out.hifmi, out.hifmi_null, i), maf_pay=amount(out.maf, out.maf_null, i),
             tilt_pay=amount(out.tilt, out.tilt_null, i),
+            oth_pay=0 if out.oth is None else amount(out.oth, out.oth_null, i),
         )
         for i, c in enumerate(claims)
     ]
@@ -61,10 +66,6 @@ def settlements_from_outputs(claims: list[Claim], out: Outputs) -> list[Settleme
 
 def settle_objects(policy: Policy, persons: dict[str, Person], identities: Iterable[Identity],
                    claims: list[Claim], stats: Stats | None = None) -> SettleResult:
-    """`tuodi.engine.settle` through the columnar path (no explanation steps); a policy with further
-    payers goes to the engine, as `tuodi settle` hands it over."""
-    if policy.further_payers:
-        from tuodi.engine import settle
-        return settle(policy, persons, identities, claims, stats)
+    """`tuodi.engine.settle` through the columnar path (no explanation steps)."""
     out = settle_columns(policy, inputs_from_objects(persons, identities, claims), stats)
     return SettleResult(settlements_from_outputs(claims, out), out.notes)

@@ -62,10 +62,11 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
                     detail: Optional[Path] = None) -> bool:
     """`tuodi settle` through `tuodi.batch`; False when the scalar path is to settle instead.
 
-    The kernels pay the three tiers; a policy that declares further payers (CONTRACT.md "Further
-    payers"), a `--detail` file, or inputs a further payer would read (`hh_no`,
-    `reasonable_ownpay_amt`) go to the scalar engine, even when the columnar path is forced."""
-    if not use_columnar(claims) or detail is not None:
+    The kernels pay the whole chain: the three tiers and the further payers a policy declares
+    (CONTRACT.md "Further payers": `hh_no` families, `reasonable_ownpay_amt`), and write the
+    `--detail` file from columns. Only a value the columnar readers do not read (`files.Unusual`)
+    sends the files to the scalar readers and the engine."""
+    if not use_columnar(claims):
         return False
     phase = _Phases()
     # the three files decode on threads (polars releases the GIL) from the start, while the
@@ -88,19 +89,15 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
     pool.submit(kernels.warm_up)
     pool.shutdown(wait=False)
     pol = load_policy(policy, overlay)
-    if pol.further_payers:
-        return False
+    families = any(p.unit == "family" for p in pol.further_payers)
     phase("start (imports, policy)")
     try:
-        psn, insutype = files.read_persons(persons, frame_of(persons))
+        psn, insutype, *hh = files.read_persons(persons, frame_of(persons), households=families)
         if identities:
             ids = files.read_identities(identities, psn, frame_of(identities))
         else:
             ids = (np.zeros(0, np.int64), [], np.zeros(0, np.int32), np.zeros(0, np.int32))
         frame = frame_of(claims)   # the future no longer holds it: freed when read_claims is done
-        if frame is not None and "reasonable_ownpay_amt" in frame.columns and \
-                frame["reasonable_ownpay_amt"].null_count() < frame.height:
-            return False           # the scalar reader checks it against the out-of-scope costs
         phase("read persons, identities")
         clm = files.read_claims(claims, psn, pol, frame)
         del frame
@@ -117,10 +114,15 @@ def settle_columnar(policy: str, persons: Path, identities: Optional[Path], clai
             raise
         return False
     sts = read_stats(stats) if stats else {}
-    result = settle_columns(pol, files.inputs(insutype, ids, clm), sts)
+    result = settle_columns(pol, files.inputs(insutype, ids, clm, hh[0] if hh else None), sts)
     phase("settle")
     report_notes(pol.id, result.notes, strict)
+    if detail is not None:
+        from tuodi.io.write import check_out_path
+        check_out_path(detail)   # refused before anything is written
     files.write_settlements(out_path, clm, result)
+    if detail is not None:
+        files.write_detail(detail, clm, result, pol)
     phase("write")
     err.print(f"tuodi: settled {len(clm.person)} claim(s) of {files.person_count(clm)} "
               f"person(s) under {pol.id}; wrote {out_path}", markup=False)
