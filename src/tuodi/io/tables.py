@@ -224,7 +224,7 @@ def parse_category(v: str) -> str:
     try:
         return CATEGORY_BY_NAME[v]
     except KeyError:
-        raise ValueError("unknown category (see CONTRACT.md: a slug such as dibao, or its Chinese name)") from None
+        raise ValueError("unknown category (a slug such as dibao, or its Chinese name: see docs/reference.md, identities file)") from None
 
 
 def parse_insutype(v: str) -> str:

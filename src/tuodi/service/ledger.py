@@ -204,7 +204,7 @@ ADJUSTMENT_BLOCK = "  本年其他结算的调整 (补付为正, 追回为负):"
 REASON = "    原因: "
 _REASON_EARLIER = REASON + "本次结算日期早于本年已结算的结算, 按结算日期重算本年"
 _REASON_OWN_COST = (REASON + "本次结算使本年应付的增加超过本次结算自身的费用, 余额补付本年此前的结算, 各以其剩余基数为限"
-                    " (CONTRACT.md: No claim is paid beyond its own cost)")
+                    " (docs/reference.md: No claim is paid beyond its own cost)")
 
 
 def _explanation(rules: Rules, engine_row: Settlement, med_type: str, listed: list[dict[str, Any]]) -> str:
